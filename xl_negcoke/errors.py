@@ -1,0 +1,70 @@
+"""The one exception tree of xl_negcoke.
+
+The model and the workbook layer raise these; only the Excel face (`udfs.py`) turns them into
+error text for a cell and only the CLI turns them into exit codes. Every message is one line that
+names what is wrong and what would be valid.
+"""
+
+from __future__ import annotations
+
+
+class NegcokeError(Exception):
+    """Base class of every error xl_negcoke raises on purpose."""
+
+    #: Excel error code the Excel face shows in front of the message.
+    excel_code = "#VALUE!"
+
+
+class UnknownNameError(NegcokeError, KeyError):
+    """A segment, metric, scenario, dimension, company, field or key that does not exist."""
+
+    excel_code = "#N/A"
+
+    def __init__(self, kind: str, name: object, valid: list[str], hint: str = "") -> None:
+        self.kind = kind
+        self.name = name
+        self.valid = valid
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = f'unknown {self.kind} "{self.name}"'
+        if self.valid:
+            text += f"; valid: {', '.join(self.valid)}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class InvalidArgumentError(NegcokeError, ValueError):
+    """An argument of the right name but an invalid value (a year out of range, a bad count)."""
+
+
+class NotAvailableError(NegcokeError, LookupError):
+    """A valid question the model has no number for (price has no share, capacity by type)."""
+
+    excel_code = "#N/A"
+
+
+class DataError(NegcokeError):
+    """A data folder that cannot be used: names file, row and column of the first problem."""
+
+    def __init__(self, file: str, message: str, row: int | None = None, column: str | None = None):
+        self.file = file
+        self.row = row
+        self.column = column
+        self.message = message
+        where = file
+        if row is not None:
+            where += f", row {row}"
+        if column is not None:
+            where += f", column {column}"
+        super().__init__(f"{where}: {message}")
+
+
+class AssumptionError(NegcokeError, ValueError):
+    """An assumptions table or override that cannot be used (unknown key, non-numeric value)."""
+
+
+class WorkbookError(NegcokeError):
+    """A workbook that cannot be read, built, recalculated or refreshed."""

@@ -1,0 +1,411 @@
+"""Read and validate a data folder (the embedded default dataset or an analyst's own).
+
+Every problem is raised as one `DataError` naming file, row (as a spreadsheet shows it: the
+header is row 1) and column. The dataset is plain text on purpose: CSV with a header row and a
+provenance column, so a reviewer reads every change in a diff.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xl_negcoke.errors import DataError
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+
+FIRST_YEAR = 2019
+BASE_YEAR = 2023
+LAST_YEAR = 2030
+YEARS = tuple(range(FIRST_YEAR, LAST_YEAR + 1))
+
+TYPES = ("Petroleum-based", "Coal-based")
+APPLICATIONS = ("Power Battery", "Consumer Battery", "Energy Storage")
+REGIONS = ("North America", "Europe", "Asia", "South America", "Middle East & Africa")
+
+PROVENANCE_PREFIXES = ("report:", "source:", "derived:", "assumption:")
+
+# Every scalar input of the model: key -> (kind, unit). Kinds: "share" must lie in 0..1,
+# "level" must be >= 0, "rate" is any finite number above -1, "change" any finite number.
+# Yearly series list every year they need, so a missing year is reported as a year gap.
+_SCALARS: dict[str, tuple[str, str]] = {
+    "coke_per_anode_t": ("level", "t/t"),
+    "power_battery_share_2023": ("share", "share"),
+    "energy_storage_share_2023": ("share", "share"),
+    "energy_storage_cagr_2020_2023": ("rate", "rate"),
+    "energy_storage_multiple_2030": ("level", "x"),
+    "consumer_battery_growth_history": ("rate", "rate"),
+    "consumer_battery_growth_forecast": ("rate", "rate"),
+    "petroleum_share_2023": ("share", "share"),
+    "petroleum_share_change_per_year": ("change", "share/yr"),
+    "petroleum_price_growth_forecast": ("rate", "rate"),
+    "coal_price_ratio": ("level", "x"),
+    "china_revenue_share_2023": ("share", "share"),
+    "china_share_change_per_year_forecast": ("change", "share/yr"),
+    "top5_capacity_share_2023": ("share", "share"),
+}
+SERIES: dict[str, tuple[tuple[int, ...], str, str]] = {
+    # series -> (anchor years, kind, unit); years between anchors are interpolated by the model.
+    "anode_world_kt": ((2019, 2020, 2021, 2022, 2023, 2024, 2025, 2030), "level", "kt"),
+    "artificial_graphite_share": ((2019, 2021, 2022, 2024), "share", "share"),
+    "petroleum_price_usd_per_t": ((2019, 2020, 2021, 2022, 2023, 2024), "level", "US$/t"),
+}
+
+
+def _expected_keys() -> dict[str, tuple[str, str]]:
+    keys = dict(_SCALARS)
+    for name, (years, kind, unit) in SERIES.items():
+        for year in years:
+            keys[f"{name}_{year}"] = (kind, unit)
+    return keys
+
+
+ASSUMPTION_KEYS = _expected_keys()
+
+
+def slug(name: str) -> str:
+    """Turn a display name into a key fragment: 'U.K.' -> 'u_k', 'Middle East & Africa' -> ..."""
+    text = name.lower().replace("&", " and ")
+    parts = "".join(ch if ch.isalnum() else " " for ch in text).split()
+    return "_".join(parts)
+
+
+@dataclass(frozen=True)
+class Country:
+    """One country or sub-region of the report's §6, with its share of the non-China remainder."""
+
+    name: str
+    region: str
+    aliases: tuple[str, ...]
+    weight: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Company:
+    """One producer with its 2023 capacity and the years it produces."""
+
+    name: str
+    aliases: tuple[str, ...]
+    hq_country: str
+    type: str
+    capacity_2023_kt: float
+    first_year: int
+    last_year: int
+    source: str
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One scalar input: its value, unit, what it means and where it comes from."""
+
+    key: str
+    value: float
+    unit: str
+    description: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated data folder: every input of the model with its provenance."""
+
+    directory: Path
+    dataset_id: str
+    assumptions: dict[str, Assumption]
+    countries: tuple[Country, ...]
+    companies: tuple[Company, ...]
+    scenarios: dict[str, dict[str, Assumption]]
+    news: tuple[dict[str, str], ...]
+    claims: tuple[dict[str, str], ...]
+    files: tuple[str, ...] = field(default=())
+
+    def country_weight_key(self, country: Country) -> str:
+        return f"weight_{slug(country.name)}"
+
+    def company_capacity_key(self, company: Company) -> str:
+        return f"capacity_2023_kt_{slug(company.name)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+class _Table:
+    """Rows of one CSV file with helpers that raise DataError naming file, row and column."""
+
+    def __init__(self, directory: Path, name: str, columns: tuple[str, ...]) -> None:
+        self.name = name
+        path = directory / name
+        if not path.is_file():
+            raise DataError(name, f"missing file (expected in {directory})")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(name, f"cannot read the file as UTF-8 text ({exc.__class__.__name__})")
+        self.raw = text.encode("utf-8")
+        reader = csv.reader(text.splitlines())
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise DataError(name, "empty file; expected a header row: " + ",".join(columns))
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise DataError(
+                name, f"missing column {missing[0]!r}; expected columns: {', '.join(columns)}", 1
+            )
+        self.rows: list[tuple[int, dict[str, str]]] = []
+        for number, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) > len(header):
+                raise DataError(name, f"{len(values)} fields but the header has {len(header)}", number)
+            values += [""] * (len(header) - len(values))
+            self.rows.append((number, {h: v.strip() for h, v in zip(header, values)}))
+
+    def text(self, row: int, values: dict[str, str], column: str, required: bool = True) -> str:
+        value = values[column]
+        if required and not value:
+            raise DataError(self.name, "empty value", row, column)
+        return value
+
+    def number(self, row: int, values: dict[str, str], column: str) -> float:
+        value = self.text(row, values, column)
+        try:
+            number = float(value.replace(",", ""))
+        except ValueError:
+            raise DataError(self.name, f"{value!r} is not a number", row, column) from None
+        if not math.isfinite(number):
+            raise DataError(self.name, f"{value!r} is not a finite number", row, column)
+        return number
+
+    def year(self, row: int, values: dict[str, str], column: str, default: int) -> int:
+        value = values[column]
+        if not value:
+            return default
+        try:
+            year = int(value)
+        except ValueError:
+            raise DataError(self.name, f"{value!r} is not a year", row, column) from None
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise DataError(self.name, f"year {year} is outside {FIRST_YEAR}-{LAST_YEAR}", row, column)
+        return year
+
+    def source(self, row: int, values: dict[str, str], column: str = "source") -> str:
+        value = self.text(row, values, column)
+        if not any(part.strip().startswith(PROVENANCE_PREFIXES) for part in value.split(";")):
+            raise DataError(
+                self.name,
+                f"provenance {value[:40]!r} must start with report:, source:, derived: or assumption:",
+                row,
+                column,
+            )
+        return value
+
+
+def check_value(key: str, value: float) -> str | None:
+    """Return why `value` is invalid for assumption `key`, or None when it is fine."""
+    kind, _unit = ASSUMPTION_KEYS.get(key, ("level", ""))
+    if key.startswith(("weight_", "capacity_2023_kt_")):
+        kind = "level"
+    if not math.isfinite(value):
+        return "must be a finite number"
+    if kind == "share" and not 0.0 <= value <= 1.0:
+        return f"is a share and must lie between 0 and 1, not {value:g}"
+    if kind == "level" and value < 0:
+        return f"must not be negative, not {value:g}"
+    if kind == "rate" and value <= -1:
+        return f"is a growth rate and must be above -1 (-100%), not {value:g}"
+    return None
+
+
+def _read_assumptions(directory: Path) -> tuple[dict[str, Assumption], bytes]:
+    table = _Table(directory, "assumptions.csv", ("key", "value", "unit", "description", "source"))
+    found: dict[str, Assumption] = {}
+    for row, values in table.rows:
+        key = table.text(row, values, "key")
+        if key in found:
+            raise DataError(table.name, f"duplicate key {key!r}", row, "key")
+        if key not in ASSUMPTION_KEYS:
+            raise DataError(table.name, f"unknown key {key!r}", row, "key")
+        value = table.number(row, values, "value")
+        problem = check_value(key, value)
+        if problem:
+            raise DataError(table.name, f"{key} {problem}", row, "value")
+        found[key] = Assumption(
+            key, value, values["unit"] or ASSUMPTION_KEYS[key][1], values["description"],
+            table.source(row, values),
+        )
+    for name, (years, _kind, _unit) in SERIES.items():
+        have = [y for y in years if f"{name}_{y}" in found]
+        gaps = [y for y in years if f"{name}_{y}" not in found]
+        if gaps:
+            have_text = ", ".join(str(y) for y in have) or "none"
+            raise DataError(
+                table.name, f"year gap: {name}_{gaps[0]} is missing (have years {have_text}; "
+                f"needed {', '.join(str(y) for y in years)})", None, "key",
+            )
+    for key in _SCALARS:
+        if key not in found:
+            raise DataError(table.name, f"missing key {key!r}", None, "key")
+    return found, table.raw
+
+
+def _read_countries(directory: Path) -> tuple[tuple[Country, ...], bytes]:
+    table = _Table(directory, "countries.csv", ("country", "region", "aliases", "weight", "source"))
+    countries: list[Country] = []
+    seen: set[str] = set()
+    for row, values in table.rows:
+        name = table.text(row, values, "country")
+        if name.casefold() in seen:
+            raise DataError(table.name, f"duplicate country {name!r}", row, "country")
+        seen.add(name.casefold())
+        region = table.text(row, values, "region")
+        if region not in REGIONS:
+            raise DataError(
+                table.name, f"unknown region {region!r}; valid: {', '.join(REGIONS)}", row, "region"
+            )
+        weight = table.number(row, values, "weight")
+        if weight < 0:
+            raise DataError(table.name, f"weight must not be negative, not {weight:g}", row, "weight")
+        aliases = tuple(a.strip() for a in values["aliases"].split("|") if a.strip())
+        countries.append(Country(name, region, aliases, weight, table.source(row, values)))
+    if "china" not in seen:
+        raise DataError(table.name, "China is missing; its share is set by china_revenue_share_2023")
+    missing_regions = [r for r in REGIONS if not any(c.region == r for c in countries)]
+    if missing_regions:
+        raise DataError(table.name, f"region {missing_regions[0]!r} has no country", None, "region")
+    total = math.fsum(c.weight for c in countries)
+    if abs(total - 1.0) > 1e-9:
+        raise DataError(
+            table.name, f"weights sum to {total:.12g}, not 1 (they split the non-China share)",
+            None, "weight",
+        )
+    return tuple(countries), table.raw
+
+
+def _read_companies(
+    directory: Path, countries: tuple[Country, ...]
+) -> tuple[tuple[Company, ...], bytes]:
+    columns = ("company", "aliases", "hq_country", "type", "capacity_2023_kt", "first_year",
+               "last_year", "source")
+    table = _Table(directory, "companies.csv", columns)
+    country_names = {c.name for c in countries}
+    companies: list[Company] = []
+    seen: set[str] = set()
+    for row, values in table.rows:
+        name = table.text(row, values, "company")
+        if name.casefold() in seen or name.casefold() in ("others", "global"):
+            raise DataError(table.name, f"duplicate or reserved company name {name!r}", row, "company")
+        seen.add(name.casefold())
+        hq = table.text(row, values, "hq_country")
+        if hq not in country_names:
+            raise DataError(table.name, f"unknown country {hq!r} (see countries.csv)", row, "hq_country")
+        kind = table.text(row, values, "type")
+        if kind not in TYPES:
+            raise DataError(table.name, f"unknown type {kind!r}; valid: {', '.join(TYPES)}", row, "type")
+        capacity = table.number(row, values, "capacity_2023_kt")
+        if capacity < 0:
+            raise DataError(table.name, f"capacity must not be negative, not {capacity:g}", row,
+                            "capacity_2023_kt")
+        first = table.year(row, values, "first_year", FIRST_YEAR)
+        last = table.year(row, values, "last_year", LAST_YEAR)
+        if first > last:
+            raise DataError(table.name, f"first_year {first} is after last_year {last}", row, "first_year")
+        aliases = tuple(a.strip() for a in values["aliases"].split("|") if a.strip())
+        companies.append(
+            Company(name, aliases, hq, kind, capacity, first, last, table.source(row, values))
+        )
+    if len(companies) < 5:
+        raise DataError(table.name, f"{len(companies)} companies; the top-5 calibration needs 5 or more")
+    return tuple(companies), table.raw
+
+
+def _read_scenarios(directory: Path) -> tuple[dict[str, dict[str, Assumption]], bytes]:
+    table = _Table(directory, "scenarios.csv", ("scenario", "key", "value", "description", "source"))
+    scenarios: dict[str, dict[str, Assumption]] = {}
+    for row, values in table.rows:
+        scenario = table.text(row, values, "scenario").lower()
+        if scenario == "base" or not scenario.replace("_", "").isalnum():
+            raise DataError(table.name, f"invalid scenario name {scenario!r} (letters, digits, _; "
+                            "not 'base')", row, "scenario")
+        key = table.text(row, values, "key")
+        if key not in ASSUMPTION_KEYS:
+            raise DataError(table.name, f"unknown key {key!r} (see assumptions.csv)", row, "key")
+        if key in scenarios.get(scenario, {}):
+            raise DataError(table.name, f"duplicate key {key!r} for scenario {scenario!r}", row, "key")
+        value = table.number(row, values, "value")
+        problem = check_value(key, value)
+        if problem:
+            raise DataError(table.name, f"{key} {problem}", row, "value")
+        scenarios.setdefault(scenario, {})[key] = Assumption(
+            key, value, ASSUMPTION_KEYS[key][1], values["description"], table.source(row, values)
+        )
+    return scenarios, table.raw
+
+
+def _read_text_table(
+    directory: Path, name: str, columns: tuple[str, ...], unique: str | None = None
+) -> tuple[tuple[dict[str, str], ...], bytes]:
+    table = _Table(directory, name, columns)
+    rows: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for row, values in table.rows:
+        for column in columns:
+            if column != "note":
+                table.text(row, values, column, required=column in (unique, "source"))
+        table.source(row, values)
+        if unique:
+            if values[unique] in seen:
+                raise DataError(name, f"duplicate {unique} {values[unique]!r}", row, unique)
+            seen.add(values[unique])
+        rows.append({c: values[c] for c in columns})
+    return tuple(rows), table.raw
+
+
+def load_dataset(data_dir: str | Path | None = None) -> Dataset:
+    """Read and validate every file of a data folder.
+
+    Args:
+        data_dir: the folder; None means the embedded default dataset.
+
+    Raises:
+        DataError: for the first problem found, naming file, row and column.
+    """
+    directory = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    if not directory.is_dir():
+        raise DataError(str(directory), "not a folder (expected a data folder with assumptions.csv, "
+                        "countries.csv, companies.csv, scenarios.csv, company_news.csv, claims.csv)")
+    assumptions, raw_a = _read_assumptions(directory)
+    countries, raw_c = _read_countries(directory)
+    companies, raw_co = _read_companies(directory, countries)
+    scenarios, raw_s = _read_scenarios(directory)
+    news, raw_n = _read_text_table(directory, "company_news.csv", ("company", "date", "news", "source"))
+    known = {c.name for c in companies}
+    for number, item in enumerate(news, start=2):
+        if item["company"] not in known:
+            raise DataError("company_news.csv", f"unknown company {item['company']!r} "
+                            "(see companies.csv)", number, "company")
+    claims, raw_cl = _read_text_table(
+        directory, "claims.csv", ("id", "section", "category", "claim", "figure", "note", "source"),
+        unique="id",
+    )
+    digest = hashlib.sha256()
+    for raw in (raw_a, raw_c, raw_co, raw_s, raw_n, raw_cl):
+        digest.update(raw)
+    files = ("assumptions.csv", "countries.csv", "companies.csv", "scenarios.csv",
+             "company_news.csv", "claims.csv")
+    return Dataset(
+        directory=directory,
+        dataset_id=f"negcoke-{digest.hexdigest()[:10]}",
+        assumptions=assumptions,
+        countries=countries,
+        companies=companies,
+        scenarios=scenarios,
+        news=news,
+        claims=claims,
+        files=files,
+    )

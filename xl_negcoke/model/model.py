@@ -1,0 +1,521 @@
+"""The public model: `load_model` and the `Model` every other layer asks for numbers.
+
+All scenarios are computed once when the model loads; every question after that is a lookup.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xl_negcoke.errors import AssumptionError, InvalidArgumentError, NotAvailableError, UnknownNameError
+from xl_negcoke.model.dataset import (
+    APPLICATIONS,
+    ASSUMPTION_KEYS,
+    BASE_YEAR,
+    FIRST_YEAR,
+    LAST_YEAR,
+    REGIONS,
+    TYPES,
+    YEARS,
+    Dataset,
+    check_value,
+    load_dataset,
+)
+from xl_negcoke.model.market import GLOBAL, OTHERS, Market, compute_market
+from xl_negcoke.model.names import (
+    DIMENSION_ALIASES,
+    DIMENSIONS,
+    METRIC_ALIASES,
+    METRIC_UNITS,
+    METRICS,
+    SCENARIO_ALIASES,
+    SEGMENT_ALIASES,
+    Resolver,
+)
+
+COMPANY_FIELDS = ("hq_country", "region", "type", "tier", "rank", "capacity", "volume", "revenue",
+                  "price", "share", "utilisation", "first_year", "last_year", "news", "source")
+COMPANY_FIELD_ALIASES = {
+    "hq_country": ("hq", "country", "headquarters", "home country"),
+    "type": ("product", "product type", "feedstock"),
+    "capacity": ("capacity_kt", "nameplate"),
+    "volume": ("sales", "volume_kt", "production", "output"),
+    "revenue": ("revenue_musd", "sales value"),
+    "price": ("price_usd_per_t", "asp"),
+    "share": ("market share", "revenue share"),
+    "utilisation": ("utilization", "utilisation rate", "utilization rate", "load factor"),
+    "news": ("key news", "latest news"),
+    "source": ("provenance",),
+}
+NUMERIC_COMPANY_FIELDS = ("capacity", "volume", "revenue", "price", "share", "utilisation")
+
+METHODS = {
+    GLOBAL: "derived: volume = world anode x artificial-graphite share x coke per tonne of anode; "
+            "revenue = sum over types of volume x price / 1,000; price = revenue / volume; "
+            "capacity = volume / utilisation (2023 utilisation from the top-5 calibration, report:S6)",
+    "Petroleum-based": "derived: Global volume x petroleum-based share path; price by type",
+    "Coal-based": "derived: Global volume less petroleum-based volume; price = petroleum-based "
+                  "price x coal_price_ratio",
+    "Power Battery": "derived: closes to the Global volume (Global less Energy Storage and Consumer "
+                     "Battery); 62% of 2023 volume (report:S1)",
+    "Consumer Battery": "derived: 2023 share 1 - S1 - S2 = 15%, then consumer_battery_growth_history"
+                        " / _forecast",
+    "Energy Storage": "derived: 23% of 2023 volume (report:S2), 68% CAGR 2020-2023 (report:S4), "
+                      "3.0x 2023 by 2030 (report:S3)",
+    OTHERS: "derived: Global less every listed company, for capacity, volume and revenue",
+}
+METRIC_DEFINITIONS = {
+    "revenue": "revenue in US$ million = volume (kt) x price (US$/t) / 1,000",
+    "volume": "sales volume (consumption) in kt of negative coke",
+    "price": "average price in US$/t = revenue / volume",
+    "capacity": "production capacity in kt/yr (companies, regions, Global)",
+}
+
+
+class Model:
+    """Every number of the negative coke market, for every scenario, with its provenance."""
+
+    def __init__(self, dataset: Dataset, overrides: Mapping[str, object] | None = None) -> None:
+        self.dataset = dataset
+        self.base_year = BASE_YEAR
+        self.years = YEARS
+        defaults = self._default_inputs()
+        base, scenario_inputs = self._apply_overrides(defaults, overrides or {})
+        self._inputs = {"base": base}
+        self._inputs.update({name: {**base, **extra} for name, extra in scenario_inputs.items()})
+        self._overrides = dict(overrides or {})
+        self.markets: dict[str, Market] = {
+            name: compute_market(dataset, inputs) for name, inputs in self._inputs.items()
+        }
+
+        # names -----------------------------------------------------------------------------
+        countries = tuple(c.name for c in dataset.countries)
+        companies = tuple(c.name for c in dataset.companies)
+        self._members: dict[str, tuple[str, ...]] = {
+            "type": TYPES,
+            "application": APPLICATIONS,
+            "region": REGIONS,
+            "country": countries,
+            "company": companies + (OTHERS,),
+        }
+        for region in REGIONS:
+            self._members[region] = tuple(c.name for c in dataset.countries if c.region == region)
+        self._dimension_of: dict[str, str] = {GLOBAL: "global"}
+        for dimension in DIMENSIONS:
+            for name in self._members[dimension]:
+                self._dimension_of[name] = dimension
+        segment_aliases = {k: list(v) for k, v in SEGMENT_ALIASES.items()}
+        for entity in (*dataset.countries, *dataset.companies):
+            segment_aliases.setdefault(entity.name, []).extend(entity.aliases)
+        self._segments = Resolver("segment", self._dimension_of, segment_aliases,
+                                  'see NEGCOKE_SEGMENTS("all")')
+        self._companies = Resolver("company", companies, {c.name: c.aliases for c in dataset.companies},
+                                   'see NEGCOKE_SEGMENTS("company")')
+        self._metrics = Resolver("metric", METRICS, METRIC_ALIASES)
+        self._scenarios = Resolver("scenario", tuple(self._inputs), SCENARIO_ALIASES)
+        self._dimensions = Resolver("dimension", (*DIMENSIONS, "all", *REGIONS), DIMENSION_ALIASES)
+        self._fields = Resolver("field", COMPANY_FIELDS, COMPANY_FIELD_ALIASES)
+
+        # every number, flat, for constant-time lookups ---------------------------------------
+        self._flat: dict[tuple[str, int, str, str], float] = {}
+        for scenario, market in self.markets.items():
+            for segment, series in market.values.items():
+                for metric, array in series.items():
+                    for year, number in zip(YEARS, array.tolist()):
+                        self._flat[(segment, year, metric, scenario)] = number
+        self._tables: dict[tuple, pd.DataFrame] = {}
+
+    # ---------------------------------------------------------------------------------------
+    # inputs
+
+    def _default_inputs(self) -> dict[str, float]:
+        inputs = {key: a.value for key, a in self.dataset.assumptions.items()}
+        for country in self.dataset.countries:
+            inputs[self.dataset.country_weight_key(country)] = country.weight
+        for company in self.dataset.companies:
+            inputs[self.dataset.company_capacity_key(company)] = company.capacity_2023_kt
+        return inputs
+
+    def _apply_overrides(self, defaults: dict[str, float], overrides: Mapping[str, object]
+                         ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+        base = dict(defaults)
+        scenarios = {name: {k: a.value for k, a in values.items()}
+                     for name, values in self.dataset.scenarios.items()}
+        for raw_key, raw_value in overrides.items():
+            key = str(raw_key).strip()
+            scenario, _, name = key.rpartition(".")
+            scenario = scenario.lower()
+            if name not in defaults:
+                raise AssumptionError(f'unknown assumption key "{key}" (see Model.assumptions(); '
+                                      'scenario values are written scenario.key, e.g. '
+                                      'high.energy_storage_multiple_2030)')
+            value = _as_number(key, raw_value)
+            problem = check_value(name, value)
+            if problem:
+                raise AssumptionError(f"assumption {key} {problem}")
+            if scenario in ("", "base"):
+                base[name] = value
+            elif scenario.replace("_", "").isalnum():
+                scenarios.setdefault(scenario, {})[name] = value
+            else:
+                raise AssumptionError(f'invalid scenario name in "{key}"; use letters, digits and _')
+        return base, scenarios
+
+    # ---------------------------------------------------------------------------------------
+    # resolution
+
+    def _year(self, year: object, name: str = "year") -> int:
+        if isinstance(year, bool) or not isinstance(year, (int, float, np.integer, np.floating)):
+            raise InvalidArgumentError(f"{name} {year!r} is not a year; use {FIRST_YEAR}-{LAST_YEAR}")
+        if not math.isfinite(year) or year != int(year):
+            raise InvalidArgumentError(f"{name} {year!r} is not a whole year; use "
+                                       f"{FIRST_YEAR}-{LAST_YEAR}")
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise InvalidArgumentError(f"{name} {int(year)} is outside {FIRST_YEAR}-{LAST_YEAR}")
+        return int(year)
+
+    def resolve_segment(self, segment: object) -> str:
+        """Canonical name of a segment (type, application, region, country, company, Global)."""
+        return self._segments.resolve(segment)
+
+    def resolve_metric(self, metric: object) -> str:
+        return self._metrics.resolve(metric)
+
+    def resolve_scenario(self, scenario: object) -> str:
+        return self._scenarios.resolve(scenario)
+
+    def resolve_dimension(self, dimension: object) -> str:
+        return self._dimensions.resolve(dimension)
+
+    def dimension_of(self, segment: str) -> str:
+        """The dimension a canonical segment belongs to ('global' for Global)."""
+        return self._dimension_of[segment]
+
+    @property
+    def scenarios(self) -> tuple[str, ...]:
+        return tuple(self._inputs)
+
+    # ---------------------------------------------------------------------------------------
+    # numbers
+
+    def value(self, segment: str, year: int, metric: str = "revenue", scenario: str = "base") -> float:
+        """One number: `segment` in `year` for `metric` (revenue, volume, price, capacity).
+
+        Raises:
+            UnknownNameError, InvalidArgumentError, NotAvailableError.
+        """
+        try:
+            return self._flat[(segment, year, metric, scenario)]
+        except (KeyError, TypeError):
+            return self._value_slow(segment, year, metric, scenario)
+
+    def _value_slow(self, segment: object, year: object, metric: object, scenario: object) -> float:
+        name = self.resolve_segment(segment)
+        metric_name = self.resolve_metric(metric)
+        scenario_name = self.resolve_scenario(scenario)
+        year_number = self._year(year)
+        try:
+            number = self._flat[(name, year_number, metric_name, scenario_name)]
+        except KeyError:
+            raise NotAvailableError(self._not_available(name, metric_name)) from None
+        if math.isnan(number):
+            raise NotAvailableError(f"{name} has no {metric_name} in {year_number} (no volume that year)")
+        return number
+
+    def _not_available(self, segment: str, metric: str) -> str:
+        dimension = self.dimension_of(segment)
+        have = [m for m in METRICS if (segment, FIRST_YEAR, m, "base") in self._flat]
+        return (f"{metric} is not available by {dimension} ({segment}); use "
+                f"{', '.join(have)}")
+
+    def series(self, segment: str, metric: str = "revenue", scenario: str = "base") -> np.ndarray:
+        """All years of one segment and metric (a copy)."""
+        name = self.resolve_segment(segment)
+        metric_name = self.resolve_metric(metric)
+        market = self.markets[self.resolve_scenario(scenario)]
+        try:
+            return market.values[name][metric_name].copy()
+        except KeyError:
+            raise NotAvailableError(self._not_available(name, metric_name)) from None
+
+    def share(self, segment: str, year: int, metric: str = "revenue", scenario: str = "base") -> float:
+        """Share (0-1) of `segment` in its dimension's total (Global for every dimension)."""
+        metric_name = self.resolve_metric(metric)
+        if metric_name == "price":
+            raise NotAvailableError("price has no share; use revenue, volume or capacity")
+        number = self.value(segment, year, metric_name, scenario)
+        total = self.value(GLOBAL, year, metric_name, scenario)
+        return number / total
+
+    def cagr(self, segment: str, start_year: int, end_year: int, metric: str = "revenue",
+             scenario: str = "base") -> float:
+        """Compound annual growth rate of `segment` from start_year to end_year."""
+        start = self._year(start_year, "start_year")
+        end = self._year(end_year, "end_year")
+        if start >= end:
+            raise InvalidArgumentError(f"start_year {start} must be before end_year {end}")
+        first = self.value(segment, start, metric, scenario)
+        last = self.value(segment, end, metric, scenario)
+        if first <= 0 or last < 0:
+            raise NotAvailableError(f"no growth rate from {first:g} in {start} to {last:g} in {end} "
+                                    "(needs a positive start value)")
+        return (last / first) ** (1.0 / (end - start)) - 1.0
+
+    def segments(self, dimension: str) -> list[str]:
+        """Valid names of a dimension: type, application, region, country, company, a region's
+        name (its countries) or all (every segment, Global first)."""
+        name = self.resolve_dimension(dimension)
+        if name == "all":
+            return [GLOBAL, *(s for d in DIMENSIONS for s in self._members[d])]
+        return list(self._members[name])
+
+    def table(self, dimension: str, metric: str = "revenue", start_year: int = FIRST_YEAR,
+              end_year: int = LAST_YEAR, scenario: str = "base") -> pd.DataFrame:
+        """Segments as rows, years as columns and a Total row (for price: the average price).
+
+        A region's name as dimension gives its countries, with the region as Total.
+        """
+        name = self.resolve_dimension(dimension)
+        if name == "all":
+            raise InvalidArgumentError('dimension "all" has no table; use type, application, '
+                                       "region, country, company or a region's name")
+        metric_name = self.resolve_metric(metric)
+        start = self._year(start_year, "start_year")
+        end = self._year(end_year, "end_year")
+        if start > end:
+            raise InvalidArgumentError(f"start_year {start} is after end_year {end}")
+        scenario_name = self.resolve_scenario(scenario)
+        key = (name, metric_name, start, end, scenario_name)
+        cached = self._tables.get(key)
+        if cached is None:
+            cached = self._build_table(*key)
+            self._tables[key] = cached
+        return cached.copy()
+
+    def _build_table(self, dimension: str, metric: str, start: int, end: int, scenario: str
+                     ) -> pd.DataFrame:
+        values = self.markets[scenario].values
+        rows = self._members[dimension]
+        total_name = dimension if dimension in REGIONS else GLOBAL
+        if metric not in values[rows[0]]:
+            raise NotAvailableError(self._not_available(rows[0], metric))
+        columns = list(range(start, end + 1))
+        window = slice(start - FIRST_YEAR, end - FIRST_YEAR + 1)
+        data = [values[row][metric][window] for row in rows] + [values[total_name][metric][window]]
+        frame = pd.DataFrame(np.array(data), index=[*rows, "Total"], columns=columns)
+        frame.index.name = dimension
+        return frame
+
+    def concentration(self, n: int, year: int, metric: str = "capacity", scenario: str = "base"
+                      ) -> float:
+        """Share of the top `n` listed companies (ranked in `year`) in the global `metric`."""
+        if isinstance(n, bool) or not isinstance(n, (int, float)) or n != int(n) or n < 1:
+            raise InvalidArgumentError(f"n {n!r} must be a whole number of companies, 1 or more")
+        metric_name = self.resolve_metric(metric)
+        if metric_name == "price":
+            raise NotAvailableError("price has no concentration; use capacity, volume or revenue")
+        year_number = self._year(year)
+        scenario_name = self.resolve_scenario(scenario)
+        numbers = sorted((self._flat[(c, year_number, metric_name, scenario_name)]
+                          for c in self._members["company"] if c != OTHERS), reverse=True)
+        return math.fsum(numbers[: int(n)]) / self._flat[(GLOBAL, year_number, metric_name,
+                                                           scenario_name)]
+
+    # ---------------------------------------------------------------------------------------
+    # companies and facts
+
+    def company(self, name: str, field: str, year: int | None = None, scenario: str = "base"
+                ) -> float | int | str:
+        """A company figure (capacity, volume, revenue, price, share, utilisation: `year`
+        defaults to the base year) or fact (hq_country, region, type, tier, rank, news, ...)."""
+        company_name = self._companies.resolve(name)
+        field_name = self._fields.resolve(field)
+        company = next(c for c in self.dataset.companies if c.name == company_name)
+        if field_name in NUMERIC_COMPANY_FIELDS or field_name == "rank":
+            year_number = BASE_YEAR if year is None else self._year(year)
+            if field_name == "share":
+                return self.share(company_name, year_number, "revenue", scenario)
+            if field_name == "utilisation":
+                scenario_name = self.resolve_scenario(scenario)
+                if not company.first_year <= year_number <= company.last_year:
+                    raise NotAvailableError(f"{company_name} does not produce in {year_number} "
+                                            f"({company.first_year}-{company.last_year})")
+                return float(self.markets[scenario_name].utilisation[year_number - FIRST_YEAR])
+            if field_name == "rank":
+                return self.ranking(year_number, scenario=scenario).index(company_name) + 1
+            return self.value(company_name, year_number, field_name, scenario)
+        facts: dict[str, object] = {
+            "hq_country": company.hq_country,
+            "region": next(c.region for c in self.dataset.countries if c.name == company.hq_country),
+            "type": company.type,
+            "tier": self.tier(company_name),
+            "first_year": company.first_year,
+            "last_year": company.last_year,
+            "news": self._latest_news(company_name),
+            "source": company.source,
+        }
+        return facts[field_name]  # type: ignore[return-value]
+
+    def ranking(self, year: int = BASE_YEAR, metric: str = "revenue", scenario: str = "base"
+                ) -> list[str]:
+        """Listed companies ordered by `metric` in `year`, largest first (ties by name)."""
+        year_number = self._year(year)
+        metric_name = self.resolve_metric(metric)
+        scenario_name = self.resolve_scenario(scenario)
+        names = [c for c in self._members["company"] if c != OTHERS]
+        return sorted(names, key=lambda c: (-self._flat[(c, year_number, metric_name, scenario_name)], c))
+
+    def tier(self, company: str) -> str:
+        """Tier 1: the five largest by 2023 capacity (report S6); tier 2: other producers of
+        100 kt/yr or more; tier 3: the rest."""
+        name = self._companies.resolve(company)
+        ranked = self.ranking(BASE_YEAR, "capacity")
+        if name in ranked[:5]:
+            return "Tier 1"
+        if self._flat[(name, BASE_YEAR, "capacity", "base")] >= 100 or self.dataset_capacity(name) >= 100:
+            return "Tier 2"
+        return "Tier 3"
+
+    def dataset_capacity(self, company: str) -> float:
+        """The company's stated capacity input (kt/yr, 2023 terms)."""
+        entity = next(c for c in self.dataset.companies if c.name == company)
+        return self._inputs["base"][self.dataset.company_capacity_key(entity)]
+
+    def _latest_news(self, company: str) -> str:
+        items = sorted((n for n in self.dataset.news if n["company"] == company),
+                       key=lambda n: n["date"])
+        if not items:
+            raise NotAvailableError(f"no news recorded for {company}")
+        return f"{items[-1]['date']}: {items[-1]['news']}"
+
+    def source(self, key: str) -> str:
+        """Provenance text of an assumption key, a claim id (S1-S17), a segment, a company, a
+        country or a metric."""
+        text = str(key).strip()
+        assumptions = self.assumptions()
+        match = assumptions[assumptions["key"].str.casefold() == text.casefold()]
+        if len(match):
+            row = match.iloc[0]
+            return f"{row['key']} = {row['value']:g} {row['unit']}: {row['source']}"
+        for claim in self.dataset.claims:
+            if claim["id"].casefold() == text.casefold():
+                return f"{claim['id']} ({claim['source']}): {claim['claim']}. {claim['note']}"
+        if text.casefold() in (m.casefold() for m in METRICS) or text in self._metrics:
+            metric = self.resolve_metric(text)
+            return f"{metric}: {METRIC_DEFINITIONS[metric]}"
+        if text in self._segments:
+            segment = self.resolve_segment(text)
+            if segment in METHODS:
+                return f"{segment}: {METHODS[segment]}"
+            dimension = self.dimension_of(segment)
+            if dimension == "company":
+                return f"{segment}: {next(c.source for c in self.dataset.companies if c.name == segment)}"
+            if dimension == "country":
+                country = next(c for c in self.dataset.countries if c.name == segment)
+                if segment == "China":
+                    return f"China: {self.dataset.assumptions['china_revenue_share_2023'].source}"
+                return (f"{segment}: share of the non-China remainder {country.weight:g}: "
+                        f"{country.source}")
+            return f"{segment}: derived: sum of its countries (see NEGCOKE_SEGMENTS(\"{segment}\"))"
+        raise UnknownNameError("source key", text, _closest(text, list(assumptions["key"])),
+                               "an assumption key, a claim id S1-S17, a segment or a metric")
+
+    def assumptions(self) -> pd.DataFrame:
+        """Every input the model uses: key, value, unit, source, description (base values first,
+        then each scenario's values as scenario.key)."""
+        cached = self._tables.get(("assumptions",))
+        if cached is None:
+            cached = self._build_assumptions()
+            self._tables[("assumptions",)] = cached
+        return cached.copy()
+
+    def _build_assumptions(self) -> pd.DataFrame:
+        rows: list[tuple[str, float, str, str, str]] = []
+        base = self._inputs["base"]
+        for key, item in self.dataset.assumptions.items():
+            rows.append((key, base[key], item.unit, item.source, item.description))
+        for country in self.dataset.countries:
+            key = self.dataset.country_weight_key(country)
+            rows.append((key, base[key], "share", country.source,
+                         f"{country.name}: weight in the non-China share ({country.region})"))
+        for company in self.dataset.companies:
+            key = self.dataset.company_capacity_key(company)
+            rows.append((key, base[key], "kt/yr", company.source,
+                         f"{company.name}: capacity in 2023 terms ({company.type})"))
+        for scenario, inputs in self._inputs.items():
+            if scenario == "base":
+                continue
+            data = self.dataset.scenarios.get(scenario, {})
+            for key, value in inputs.items():
+                if key in data or f"{scenario}.{key}" in self._overrides:
+                    item = data.get(key)
+                    source = item.source if item else "assumption: set in the workbook's Assumptions"
+                    description = item.description if item else f"{scenario} scenario value"
+                    rows.append((f"{scenario}.{key}", value, ASSUMPTION_KEYS.get(key, ("", ""))[1]
+                                 or "x", source, description))
+        frame = pd.DataFrame(rows, columns=["key", "value", "unit", "source", "description"])
+        return frame
+
+    def frame(self) -> pd.DataFrame:
+        """Every number as a tidy table: dimension, segment, year, metric, scenario, value."""
+        records = [(self._dimension_of[segment], segment, year, metric, scenario, number)
+                   for (segment, year, metric, scenario), number in self._flat.items()]
+        return pd.DataFrame(records, columns=["dimension", "segment", "year", "metric", "scenario",
+                                              "value"])
+
+    def info(self) -> dict[str, object]:
+        """Version, dataset id, base year, years and scenarios."""
+        from xl_negcoke import __version__
+
+        return {"version": __version__, "dataset_id": self.dataset.dataset_id, "base_year": BASE_YEAR,
+                "first_year": FIRST_YEAR, "last_year": LAST_YEAR,
+                "scenarios": ", ".join(self.scenarios), "data_dir": str(self.dataset.directory)}
+
+    def unit(self, metric: str) -> str:
+        return METRIC_UNITS[self.resolve_metric(metric)]
+
+
+def _as_number(key: str, value: object) -> float:
+    if isinstance(value, bool):
+        raise AssumptionError(f"assumption {key}: TRUE/FALSE is not a number")
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        percent = text.endswith("%")
+        try:
+            number = float(text.rstrip("%"))
+        except ValueError:
+            raise AssumptionError(f"assumption {key}: {value!r} is not a number") from None
+        return number / 100.0 if percent else number
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise AssumptionError(f"assumption {key}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise AssumptionError(f"assumption {key}: {value!r} is not a finite number")
+    return number
+
+
+def _closest(text: str, names: list[str]) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(text, names, n=3, cutoff=0.5)
+
+
+def load_model(data_dir: str | Path | None = None, overrides: Mapping[str, object] | None = None
+               ) -> Model:
+    """Load a data folder (None: the embedded dataset) and compute every scenario.
+
+    Args:
+        data_dir: a data folder; None for the embedded default dataset.
+        overrides: assumption key -> value (what the workbook's Assumptions table feeds);
+            `scenario.key` sets a scenario's value and defines a new scenario if needed.
+
+    Raises:
+        DataError: a bad data folder. AssumptionError: an unknown key or unusable value.
+    """
+    return Model(load_dataset(data_dir), overrides)

@@ -1,0 +1,113 @@
+"""Name resolution: case, spacing, punctuation and common aliases, with closest-match hints."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from xl_negcoke.errors import UnknownNameError
+
+METRICS = ("revenue", "volume", "price", "capacity")
+METRIC_UNITS = {
+    "revenue": "US$ million",
+    "volume": "kt",
+    "price": "US$/t",
+    "capacity": "kt/yr",
+}
+METRIC_ALIASES = {
+    "revenue": ("revenue_musd", "value", "sales value", "usd", "us$", "turnover", "market size"),
+    "volume": ("volume_kt", "sales", "sales volume", "consumption", "kt", "tonnes", "demand",
+               "production", "output"),
+    "price": ("price_usd_per_t", "asp", "average price", "average selling price", "usd/t"),
+    "capacity": ("capacity_kt", "capacity_kt_per_yr", "nameplate capacity"),
+}
+
+SEGMENT_ALIASES = {
+    "Global": ("world", "total", "global market", "market", "worldwide"),
+    "Petroleum-based": ("petroleum", "oil", "oil-based", "oil based", "petcoke", "petroleum coke"),
+    "Coal-based": ("coal", "coal tar", "coal-tar", "pitch"),
+    "Power Battery": ("power", "ev", "evs", "ev battery", "ev batteries", "power batteries",
+                      "electric vehicle", "electric vehicles", "traction"),
+    "Consumer Battery": ("consumer", "consumer batteries", "consumer electronics", "3c"),
+    "Energy Storage": ("ess", "bess", "storage", "grid storage", "energy storage battery",
+                       "stationary storage"),
+    "North America": ("na", "nam", "northern america"),
+    "Europe": ("eu", "emea europe"),
+    "Asia": ("apac", "asia pacific", "asia-pacific"),
+    "South America": ("latam", "latin america", "south and central america"),
+    "Middle East & Africa": ("mea", "me&a", "middle east and africa", "middle east"),
+    "Others": ("other", "other companies", "rest", "others (rest of market)"),
+}
+
+DIMENSIONS = ("type", "application", "region", "country", "company")
+DIMENSION_ALIASES = {
+    "type": ("types", "product", "products", "product type", "by type", "feedstock"),
+    "application": ("applications", "app", "apps", "end use", "end-use", "by application"),
+    "region": ("regions", "by region", "geography"),
+    "country": ("countries", "by country", "market"),
+    "company": ("companies", "manufacturer", "manufacturers", "producer", "producers", "player",
+                "players", "by company"),
+    "all": ("everything", "any", "*"),
+}
+
+SCENARIO_ALIASES = {
+    "base": ("baseline", "central", "reference", "base case", "default"),
+    "high": ("upside", "bull", "optimistic", "high case"),
+    "low": ("downside", "bear", "pessimistic", "low case"),
+}
+
+
+def normalise(text: object) -> str:
+    """Fold a name to its comparison form: case, spaces and punctuation removed, & as 'and'."""
+    folded = str(text).casefold().replace("&", "and")
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+class Resolver:
+    """Maps user spellings to canonical names of one kind, remembering every answer."""
+
+    def __init__(self, kind: str, names: Iterable[str], aliases: dict[str, Iterable[str]],
+                 hint: str = "") -> None:
+        self.kind = kind
+        self.hint = hint
+        self.names = tuple(names)
+        self._lookup: dict[str, str] = {}
+        for name in self.names:
+            self._lookup[normalise(name)] = name
+        for name, extra in aliases.items():
+            if name in self.names:
+                for alias in extra:
+                    self._lookup.setdefault(normalise(alias), name)
+        self._memo: dict[object, str] = {}
+
+    def __contains__(self, raw: object) -> bool:
+        try:
+            self.resolve(raw)
+        except UnknownNameError:
+            return False
+        return True
+
+    def resolve(self, raw: object) -> str:
+        """Return the canonical name for `raw`, or raise UnknownNameError listing close names."""
+        try:
+            return self._memo[raw]
+        except (KeyError, TypeError):
+            pass
+        key = normalise(raw) if isinstance(raw, str) else None
+        if key is not None and key in self._lookup:
+            name = self._lookup[key]
+            if len(self._memo) < 10_000:
+                self._memo[raw] = name
+            return name
+        raise UnknownNameError(self.kind, raw, self.closest(raw), self.hint)
+
+    def closest(self, raw: object, count: int = 3) -> list[str]:
+        """The valid names closest to `raw`, best first (at least one when any exist)."""
+        key = normalise(raw)
+        by_key = {normalise(n): n for n in self.names}
+        matches = difflib.get_close_matches(key, list(by_key), n=count, cutoff=0.5)
+        if not matches:
+            alias_hits = difflib.get_close_matches(key, list(self._lookup), n=count, cutoff=0.6)
+            matches = [normalise(self._lookup[a]) for a in alias_hits]
+        names = list(dict.fromkeys(by_key[m] for m in matches))
+        return names or list(self.names[:count])
