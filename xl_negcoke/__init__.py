@@ -4,6 +4,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from xl_negcoke.model import Model, load_model  # noqa: E402
+from xl_negcoke.model import Model, load_model
 
 __all__ = ["Model", "__version__", "load_model"]

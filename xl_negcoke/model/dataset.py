@@ -145,13 +145,13 @@ class _Table:
         try:
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(name, f"cannot read the file as UTF-8 text ({exc.__class__.__name__})")
+            raise DataError(name, f"cannot read the file as UTF-8 text ({exc.__class__.__name__})") from None
         self.raw = text.encode("utf-8")
         reader = csv.reader(text.splitlines())
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
-            raise DataError(name, "empty file; expected a header row: " + ",".join(columns))
+            raise DataError(name, "empty file; expected a header row: " + ",".join(columns)) from None
         missing = [c for c in columns if c not in header]
         if missing:
             raise DataError(
@@ -164,7 +164,7 @@ class _Table:
             if len(values) > len(header):
                 raise DataError(name, f"{len(values)} fields but the header has {len(header)}", number)
             values += [""] * (len(header) - len(values))
-            self.rows.append((number, {h: v.strip() for h, v in zip(header, values)}))
+            self.rows.append((number, {h: v.strip() for h, v in zip(header, values, strict=False)}))
 
     def text(self, row: int, values: dict[str, str], column: str, required: bool = True) -> str:
         value = values[column]

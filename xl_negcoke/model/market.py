@@ -156,7 +156,7 @@ def compute_market(dataset: Dataset, params: dict[str, float]) -> Market:
                         "price": petroleum_price}
     values[TYPES[1]] = {"volume": coal_volume, "revenue": revenue - petroleum_revenue,
                         "price": coal_price}
-    for name, app_volume in zip(APPLICATIONS, (power, consumer, storage)):
+    for name, app_volume in zip(APPLICATIONS, (power, consumer, storage), strict=False):
         values[name] = {"volume": app_volume, "revenue": revenue * (app_volume / volume),
                         "price": price}
 
@@ -188,9 +188,9 @@ def compute_market(dataset: Dataset, params: dict[str, float]) -> Market:
     capacity_index = capacity / capacity[BASE]
     price_by_type = {TYPES[0]: petroleum_price, TYPES[1]: coal_price}
     rest = {m: values[GLOBAL][m].copy() for m in ("volume", "revenue", "capacity")}
-    for company, base_capacity in zip(companies, capacity_2023):
+    for company, base_capacity in zip(companies, capacity_2023, strict=False):
         raw = params[dataset.company_capacity_key(company)]
-        active = (YEAR_ARRAY >= company.first_year) & (YEAR_ARRAY <= company.last_year)
+        active = (company.first_year <= YEAR_ARRAY) & (company.last_year >= YEAR_ARRAY)
         company_capacity = np.where(active, (base_capacity or raw) * capacity_index, 0.0)
         company_volume = company_capacity * utilisation
         company_revenue = company_volume * price_by_type[company.type] / 1000.0

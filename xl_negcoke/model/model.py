@@ -101,7 +101,7 @@ class Model:
             "application": APPLICATIONS,
             "region": REGIONS,
             "country": countries,
-            "company": companies + (OTHERS,),
+            "company": (*companies, OTHERS),
         }
         for region in REGIONS:
             self._members[region] = tuple(c.name for c in dataset.countries if c.region == region)
@@ -126,7 +126,7 @@ class Model:
         for scenario, market in self.markets.items():
             for segment, series in market.values.items():
                 for metric, array in series.items():
-                    for year, number in zip(YEARS, array.tolist()):
+                    for year, number in zip(YEARS, array.tolist(), strict=False):
                         self._flat[(segment, year, metric, scenario)] = number
         self._tables: dict[tuple, pd.DataFrame] = {}
 

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set up a fresh machine: system tools (LibreOffice Calc, poppler) and a virtualenv in .venv
+# with xl_negcoke installed (editable) and its test extras. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing LibreOffice Calc and poppler-utils (apt-get)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      libreoffice-calc-nogui poppler-utils >/dev/null
+  else
+    echo "setup: LibreOffice (soffice) or pdftoppm missing and apt-get not usable as root;" \
+         "install libreoffice-calc-nogui and poppler-utils yourself" >&2
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
