@@ -104,6 +104,8 @@ def compute_market(dataset: Dataset, params: dict[str, float]) -> Market:
     anode = fill_series(params, "anode_world_kt")
     artificial = fill_series(params, "artificial_graphite_share")
     volume = anode * artificial * params["coke_per_anode_t"]
+    _require(volume > 0, f"the assumptions give a global volume of 0 in {_first_bad_year(volume <= 0)}"
+             ": coke_per_anode_t, anode_world_kt and artificial_graphite_share must be above 0")
     base_volume = volume[BASE]
     storage_share = params["energy_storage_share_2023"]
     consumer_share = 1.0 - params["power_battery_share_2023"] - storage_share
