@@ -210,9 +210,12 @@ class Model:
             UnknownNameError, InvalidArgumentError, NotAvailableError.
         """
         try:
-            return self._flat[(segment, year, metric, scenario)]
+            number = self._flat[(segment, year, metric, scenario)]
         except (KeyError, TypeError):
             return self._value_slow(segment, year, metric, scenario)
+        if number != number:  # NaN: a company price in a year without volume
+            return self._value_slow(segment, year, metric, scenario)
+        return number
 
     def _value_slow(self, segment: object, year: object, metric: object, scenario: object) -> float:
         name = self.resolve_segment(segment)
