@@ -348,7 +348,8 @@ def _read_scenarios(directory: Path) -> tuple[dict[str, dict[str, Assumption]], 
 
 
 def _read_text_table(
-    directory: Path, name: str, columns: tuple[str, ...], unique: str | None = None
+    directory: Path, name: str, columns: tuple[str, ...], unique: str | None = None,
+    allowed: dict[str, tuple[set[str], str]] | None = None,
 ) -> tuple[tuple[dict[str, str], ...], bytes]:
     table = _Table(directory, name, columns)
     rows: list[dict[str, str]] = []
@@ -358,6 +359,9 @@ def _read_text_table(
             if column != "note":
                 table.text(row, values, column, required=column in (unique, "source"))
         table.source(row, values)
+        for column, (valid, hint) in (allowed or {}).items():
+            if values[column] not in valid:
+                raise DataError(name, f"unknown {column} {values[column]!r} ({hint})", row, column)
         if unique:
             if values[unique] in seen:
                 raise DataError(name, f"duplicate {unique} {values[unique]!r}", row, unique)
@@ -383,12 +387,11 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
     countries, raw_c = _read_countries(directory)
     companies, raw_co = _read_companies(directory, countries)
     scenarios, raw_s = _read_scenarios(directory)
-    news, raw_n = _read_text_table(directory, "company_news.csv", ("company", "date", "news", "source"))
-    known = {c.name for c in companies}
-    for number, item in enumerate(news, start=2):
-        if item["company"] not in known:
-            raise DataError("company_news.csv", f"unknown company {item['company']!r} "
-                            "(see companies.csv)", number, "company")
+    # checked row by row so the error names the file's own row (blank lines are skipped)
+    news, raw_n = _read_text_table(
+        directory, "company_news.csv", ("company", "date", "news", "source"),
+        allowed={"company": ({c.name for c in companies}, "see companies.csv")},
+    )
     claims, raw_cl = _read_text_table(
         directory, "claims.csv", ("id", "section", "category", "claim", "figure", "note", "source"),
         unique="id",
