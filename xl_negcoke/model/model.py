@@ -102,6 +102,7 @@ class Model:
             "region": REGIONS,
             "country": countries,
             "company": (*companies, OTHERS),
+            "global": (GLOBAL,),
         }
         for region in REGIONS:
             self._members[region] = tuple(c.name for c in dataset.countries if c.region == region)
@@ -118,7 +119,8 @@ class Model:
                                    'see NEGCOKE_SEGMENTS("company")')
         self._metrics = Resolver("metric", METRICS, METRIC_ALIASES)
         self._scenarios = Resolver("scenario", tuple(self._inputs), SCENARIO_ALIASES)
-        self._dimensions = Resolver("dimension", (*DIMENSIONS, "all", *REGIONS), DIMENSION_ALIASES)
+        self._dimensions = Resolver("dimension", (*DIMENSIONS, "global", "all", *REGIONS),
+                                    DIMENSION_ALIASES)
         self._fields = Resolver("field", COMPANY_FIELDS, COMPANY_FIELD_ALIASES)
 
         # every number, flat, for constant-time lookups ---------------------------------------
@@ -281,7 +283,8 @@ class Model:
               end_year: int = LAST_YEAR, scenario: str = "base") -> pd.DataFrame:
         """Segments as rows, years as columns and a Total row (for price: the average price).
 
-        A region's name as dimension gives its countries, with the region as Total.
+        A region's name as dimension gives its countries, with the region as Total; "global"
+        gives the one Global row (no Total row: it is the total).
         """
         name = self.resolve_dimension(dimension)
         if name == "all":
@@ -309,8 +312,12 @@ class Model:
             raise NotAvailableError(self._not_available(rows[0], metric))
         columns = list(range(start, end + 1))
         window = slice(start - FIRST_YEAR, end - FIRST_YEAR + 1)
-        data = [values[row][metric][window] for row in rows] + [values[total_name][metric][window]]
-        frame = pd.DataFrame(np.array(data), index=[*rows, "Total"], columns=columns)
+        data = [values[row][metric][window] for row in rows]
+        labels = list(rows)
+        if dimension != "global":  # the Global table is its own total
+            data.append(values[total_name][metric][window])
+            labels.append("Total")
+        frame = pd.DataFrame(np.array(data), index=labels, columns=columns)
         frame.index.name = dimension
         return frame
 

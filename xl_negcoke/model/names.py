@@ -44,9 +44,10 @@ DIMENSION_ALIASES = {
     "type": ("types", "product", "products", "product type", "by type", "feedstock"),
     "application": ("applications", "app", "apps", "end use", "end-use", "by application"),
     "region": ("regions", "by region", "geography"),
-    "country": ("countries", "by country", "market"),
+    "country": ("countries", "by country"),
     "company": ("companies", "manufacturer", "manufacturers", "producer", "producers", "player",
                 "players", "by company"),
+    "global": ("world", "market", "total", "global market"),
     "all": ("everything", "any", "*"),
 }
 
