@@ -64,8 +64,9 @@ def fill_series(params: dict[str, float], name: str) -> np.ndarray:
         filled = np.exp(np.interp(YEAR_ARRAY, anchors, np.log(values)))
     else:
         filled = np.interp(YEAR_ARRAY, anchors, values)
-    # np.interp reproduces anchors only to rounding; put them back exactly.
+    # np.interp reproduces anchors only to rounding; put them back exactly (and the held tail).
     filled[(anchors - FIRST_YEAR).astype(int)] = values
+    filled[int(anchors[-1]) - FIRST_YEAR :] = values[-1]
     return filled
 
 
