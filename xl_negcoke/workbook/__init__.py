@@ -1,0 +1,8 @@
+"""The workbook layer: layout (the report as data), build (openpyxl), files (deterministic,
+atomic), recalc (formula evaluation with our functions plugged in)."""
+
+from __future__ import annotations
+
+from xl_negcoke.workbook.template import TEMPLATE_NAME, build_workbook
+
+__all__ = ["TEMPLATE_NAME", "build_workbook"]

@@ -1,0 +1,731 @@
+"""Build the template workbook: the report's sheets (layout.py) written as live formulas.
+
+Every number in a report sheet is a formula: tables are one NEGCOKE_TABLE array formula each,
+headline figures single NEGCOKE_* cells, and totals, shares, growth and checks native Excel
+formulas on those cells. Every NEGCOKE_* call takes the Scenario cell and the Assumptions range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, PieChart, Reference
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xl_negcoke.model import BASE_YEAR, FIRST_YEAR, LAST_YEAR, Model
+from xl_negcoke.workbook import layout, styles
+from xl_negcoke.workbook.formula import (
+    ASSUMPTIONS_NAME,
+    SCENARIO_NAME,
+    literal,
+    negcoke,
+    quote_sheet,
+    ref,
+    year_column,
+)
+
+CONTENTS = "Contents"
+ASSUMPTIONS = "Assumptions"
+SOURCES = "Sources"
+CHECKS = "Checks"
+CONF = "xlwings.conf"
+UDF_MODULE = "xl_negcoke.udfs"
+CAGR_COLUMN = "N"
+FIRST_BLOCK_ROW = 4
+ASSUMPTIONS_HEADER_ROW = 5
+TOLERANCE = "1E-9"
+
+
+@dataclass
+class Placed:
+    """Where a table landed: its sheet, header row, one row per segment and the Total row."""
+
+    sheet: str
+    header_row: int
+    rows: dict[str, int]
+    total_row: int | None
+    start: int
+    end: int
+    metric: str
+    dimension: str
+
+    def cell(self, segment: str, year: int) -> str:
+        return f"{year_column(year)}{self.rows[segment]}"
+
+    def total(self, year: int) -> str:
+        return f"{year_column(year)}{self.total_row}"
+
+
+@dataclass
+class _Sheet:
+    spec: layout.Sheet
+    tops: list[int] = field(default_factory=list)
+    charts: list[tuple[str, object]] = field(default_factory=list)
+
+
+class _Writer:
+    """Places every block (first pass) and writes cells and charts (second pass)."""
+
+    def __init__(self, model: Model, book: Workbook) -> None:
+        self.model = model
+        self.book = book
+        self.tables: dict[str, Placed] = {}
+        self.facts: tuple[str, int, dict[str, int], dict[str, str]] | None = None
+        self.checks: list[tuple[str, dict[int, str] | str]] = []
+        self.companies = [c for c in model.segments("company") if c != "Others"]
+
+    # -- sizes --------------------------------------------------------------------------------
+
+    def rows_of(self, dimension: str) -> list[str]:
+        return self.model.segments(dimension)
+
+    def height(self, block: layout.Block) -> int:
+        if isinstance(block, layout.Table):
+            n = len(self.rows_of(block.dimension)) + (0 if block.dimension == "global" else 1)
+            height = 2 + n + (1 if block.growth else 0)
+            if block.share:
+                height += 3 + n
+            return height
+        if isinstance(block, layout.Size):
+            return 3 + len(self.rows_of(self.tables[block.table].dimension))
+        if isinstance(block, layout.Headlines):
+            return 1 + len(block.rows)
+        if isinstance(block, layout.Text):
+            return 1 + len(block.rows)
+        if isinstance(block, layout.Segments):
+            return 2 + max(len(self.rows_of(d)) for d in block.dimensions)
+        if isinstance(block, (layout.CompanyFacts, layout.Ranking)):
+            return 2 + len(self.companies)
+        if isinstance(block, layout.Concentration):
+            return 1 + len(block.counts)
+        if isinstance(block, layout.Profiles):
+            return 1 + len(self.companies) * (7 + len(block.tables))
+        if isinstance(block, layout.Ratio):
+            return 2 + len(self.tables[block.numerator].rows)
+        if isinstance(block, layout.Claims):
+            return 2 + sum(1 for c in self.model.dataset.claims if c["category"] != "calibration")
+        raise TypeError(f"unknown block {block!r}")
+
+    def place(self, sheets: list[_Sheet]) -> None:
+        """Compute every block's top row and register where tables land."""
+        for sheet in sheets:  # tables first, so blocks above them can size themselves
+            top = FIRST_BLOCK_ROW
+            for block in sheet.spec.blocks:
+                if isinstance(block, layout.Table):
+                    self._register_table(sheet.spec.name, block, top)
+                top += self._height_or_placeholder(block) + 1
+        for sheet in sheets:
+            top = FIRST_BLOCK_ROW
+            for block in sheet.spec.blocks:
+                sheet.tops.append(top)
+                if isinstance(block, layout.Table):
+                    self._register_table(sheet.spec.name, block, top)
+                top += self.height(block) + 1
+
+    def _height_or_placeholder(self, block: layout.Block) -> int:
+        try:
+            return self.height(block)
+        except KeyError:
+            return 0
+
+    def _register_table(self, sheet: str, block: layout.Table, top: int) -> None:
+        header = top + 1
+        segments = self.rows_of(block.dimension)
+        rows = {s: header + 1 + i for i, s in enumerate(segments)}
+        total = None if block.dimension == "global" else header + 1 + len(segments)
+        self.tables[block.key] = Placed(sheet, header, rows, total, block.start, block.end,
+                                        block.metric, block.dimension)
+        if block.share:
+            share_header = header + len(segments) + (2 if total else 1) + (1 if block.growth else 0) + 1
+            share_rows = {s: share_header + 1 + i for i, s in enumerate(segments)}
+            self.tables[f"{block.key}.share"] = Placed(
+                sheet, share_header, share_rows, share_header + 1 + len(segments), block.start,
+                block.end, "share", block.dimension)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def write_sheet(self, sheet: _Sheet, ws: Worksheet) -> None:
+        ws["A1"] = sheet.spec.title
+        ws["A1"].font = styles.TITLE
+        ws["A2"] = f'="Scenario: "&{SCENARIO_NAME}&"  |  Negative Coke Market, Global Outlook and Forecast 2024-2030"'
+        ws["A2"].font = styles.SUBTITLE
+        for block, top in zip(sheet.spec.blocks, sheet.tops, strict=True):
+            ws.cell(top, 1, block.title).font = styles.BLOCK_TITLE
+            getattr(self, f"_write_{type(block).__name__.lower()}")(ws, block, top, sheet)
+        self._place_charts(ws, sheet)
+        _sheet_setup(ws)
+
+    def _write_table(self, ws: Worksheet, block: layout.Table, top: int, sheet: _Sheet) -> None:
+        placed = self.tables[block.key]
+        last_row = placed.total_row or max(placed.rows.values())
+        last_col = year_column(block.end)
+        formula = negcoke("TABLE", block.dimension, block.metric, block.start, block.end)
+        ws[f"A{placed.header_row}"] = ArrayFormula(f"A{placed.header_row}:{last_col}{last_row}", formula)
+        number_format = styles.NUMBER_FORMATS[block.metric]
+        _header_style(ws, placed.header_row, last_col)
+        for row in range(placed.header_row + 1, last_row + 1):
+            for year in range(block.start, block.end + 1):
+                ws[f"{year_column(year)}{row}"].number_format = number_format
+        if placed.total_row:
+            _total_style(ws, placed.total_row, last_col)
+        if block.end == LAST_YEAR:
+            ws[f"{CAGR_COLUMN}{placed.header_row}"] = f"CAGR {BASE_YEAR}-{LAST_YEAR % 100}"
+            ws[f"{CAGR_COLUMN}{placed.header_row}"].font = styles.HEADER
+            ws[f"{CAGR_COLUMN}{placed.header_row}"].fill = styles.HEADER_FILL
+            for row in range(placed.header_row + 1, last_row + 1):
+                ws[f"{CAGR_COLUMN}{row}"] = _cagr(f"{year_column(BASE_YEAR)}{row}",
+                                                  f"{year_column(LAST_YEAR)}{row}",
+                                                  LAST_YEAR - BASE_YEAR)
+                ws[f"{CAGR_COLUMN}{row}"].number_format = styles.NUMBER_FORMATS["rate"]
+        row = last_row + 1
+        if block.growth:
+            ws[f"A{row}"] = "Growth, year on year"
+            for year in range(block.start + 1, block.end + 1):
+                this, before = year_column(year), year_column(year - 1)
+                ws[f"{this}{row}"] = f'=IF({before}{last_row}=0,"n/a",{this}{last_row}/{before}{last_row}-1)'
+                ws[f"{this}{row}"].number_format = styles.NUMBER_FORMATS["rate"]
+            row += 1
+        if block.share:
+            share = self.tables[f"{block.key}.share"]
+            ws[f"A{share.header_row - 1}"] = f"Share of {layout.METRIC_TITLES[block.metric].lower()} by {block.dimension}"
+            ws[f"A{share.header_row - 1}"].font = styles.TOTAL
+            ws[f"A{share.header_row}"] = "Share"
+            for year in range(block.start, block.end + 1):
+                column = year_column(year)
+                ws[f"{column}{share.header_row}"] = f"={column}{placed.header_row}"
+                for segment, share_row in share.rows.items():
+                    total = f"{column}${placed.total_row}"
+                    ws[f"{column}{share_row}"] = (f"=IF({total}=0,0,{column}{placed.rows[segment]}"
+                                                  f"/{total})")
+                    ws[f"{column}{share_row}"].number_format = styles.NUMBER_FORMATS["share"]
+                first, last = min(share.rows.values()), max(share.rows.values())
+                ws[f"{column}{share.total_row}"] = f"=SUM({column}{first}:{column}{last})"
+                ws[f"{column}{share.total_row}"].number_format = styles.NUMBER_FORMATS["share"]
+            for segment, share_row in share.rows.items():
+                ws[f"A{share_row}"] = f"=A{placed.rows[segment]}"
+            ws[f"A{share.total_row}"] = "Total"
+            _header_style(ws, share.header_row, last_col)
+            _total_style(ws, share.total_row, last_col)
+        if block.chart:
+            sheet.charts.append((block.chart, (block, placed)))
+
+    def _write_size(self, ws: Worksheet, block: layout.Size, top: int, sheet: _Sheet) -> None:
+        placed = self.tables[block.table]
+        header = top + 1
+        base, last = year_column(BASE_YEAR), year_column(LAST_YEAR)
+        ws[f"A{header}"] = "Segment"
+        ws[f"{base}{header}"] = str(BASE_YEAR)
+        ws[f"{last}{header}"] = str(LAST_YEAR)
+        ws[f"{CAGR_COLUMN}{header}"] = f"CAGR {BASE_YEAR}-{LAST_YEAR % 100}"
+        _header_style(ws, header, CAGR_COLUMN)
+        segments = [*placed.rows, "Total"]
+        for offset, segment in enumerate(segments, start=1):
+            row = header + offset
+            source_row = placed.total_row if segment == "Total" else placed.rows[segment]
+            ws[f"A{row}"] = f"={ref(placed.sheet, f'A{source_row}', ws.title)}"
+            for column in (base, last):
+                ws[f"{column}{row}"] = f"={ref(placed.sheet, f'{column}{source_row}', ws.title)}"
+                ws[f"{column}{row}"].number_format = styles.NUMBER_FORMATS[placed.metric]
+            ws[f"{CAGR_COLUMN}{row}"] = _cagr(f"{base}{row}", f"{last}{row}", LAST_YEAR - BASE_YEAR)
+            ws[f"{CAGR_COLUMN}{row}"].number_format = styles.NUMBER_FORMATS["rate"]
+        _total_style(ws, header + len(segments), CAGR_COLUMN)
+        if block.pie:
+            sheet.charts.append(("pie", (block, header + 1, header + len(segments) - 1)))
+
+    def _write_headlines(self, ws: Worksheet, block: layout.Headlines, top: int, sheet: _Sheet) -> None:
+        for offset, item in enumerate(block.rows, start=1):
+            row = top + offset
+            ws[f"A{row}"] = item.label
+            if item.kind == "cagr":
+                column = CAGR_COLUMN
+                formula = negcoke("CAGR", item.segment, item.year, item.end_year, item.metric)
+                number_format = styles.NUMBER_FORMATS["rate"]
+            else:
+                column = year_column(item.year)
+                formula = negcoke(item.kind.upper(), item.segment, item.year, item.metric)
+                number_format = styles.NUMBER_FORMATS["share" if item.kind == "share" else item.metric]
+            ws[f"{column}{row}"] = formula
+            ws[f"{column}{row}"].number_format = number_format
+            ws[f"{column}{row}"].font = styles.TOTAL
+            if item.name:
+                _define(self.book, item.name, ws.title, f"${column}${row}")
+
+    def _write_text(self, ws: Worksheet, block: layout.Text, top: int, sheet: _Sheet) -> None:
+        for offset, (label, text) in enumerate(block.rows, start=1):
+            ws[f"A{top + offset}"] = label
+            ws[f"A{top + offset}"].font = styles.TOTAL
+            ws[f"B{top + offset}"] = text
+
+    def _write_segments(self, ws: Worksheet, block: layout.Segments, top: int, sheet: _Sheet) -> None:
+        header = top + 1
+        for index, dimension in enumerate(block.dimensions):
+            column = "A" if index == 0 else year_column(FIRST_YEAR + index * 3)
+            ws[f"{column}{header}"] = f"By {dimension}"
+            ws[f"{column}{header}"].font = styles.HEADER
+            ws[f"{column}{header}"].fill = styles.HEADER_FILL
+            count = len(self.rows_of(dimension))
+            ws[f"{column}{header + 1}"] = ArrayFormula(
+                f"{column}{header + 1}:{column}{header + count}", negcoke("SEGMENTS", dimension,
+                                                                          live=False))
+
+    def _write_companyfacts(self, ws: Worksheet, block: layout.CompanyFacts, top: int,
+                            sheet: _Sheet) -> None:
+        header = top + 1
+        titles = {"hq_country": "HQ country", "type": "Type", "tier": "Tier",
+                  "rank": f"Rank ({BASE_YEAR} revenue)"}
+        columns = {f: chr(ord("B") + i) for i, f in enumerate(block.fields)}
+        ws[f"A{header}"] = "Company"
+        for name, column in columns.items():
+            ws[f"{column}{header}"] = titles[name]
+        _header_style(ws, header, chr(ord("A") + len(block.fields)))
+        rows: dict[str, int] = {}
+        for offset, company in enumerate(self.companies, start=1):
+            row = header + offset
+            rows[company] = row
+            ws[f"A{row}"] = company
+            for name, column in columns.items():
+                ws[f"{column}{row}"] = negcoke("COMPANY", company, name, BASE_YEAR)
+        self.facts = (ws.title, header, rows, columns)
+
+    def _write_ranking(self, ws: Worksheet, block: layout.Ranking, top: int, sheet: _Sheet) -> None:
+        assert self.facts is not None, "CompanyFacts must come before Ranking"
+        facts_sheet, _header, facts_rows, columns = self.facts
+        placed = self.tables[block.table]
+        header = top + 1
+        base = year_column(BASE_YEAR)
+        ws[f"A{header}"] = "Rank"
+        ws[f"B{header}"] = "Company"
+        ws[f"{base}{header}"] = f"{BASE_YEAR} revenue"
+        _header_style(ws, header, base)
+        first, last = min(facts_rows.values()), max(facts_rows.values())
+        names = ref(facts_sheet, f"$A${first}:$A${last}", ws.title)
+        ranks = ref(facts_sheet, f"${columns['rank']}${first}:${columns['rank']}${last}", ws.title)
+        table_first, table_last = min(placed.rows.values()), max(placed.rows.values())
+        for k in range(1, len(self.companies) + 1):
+            row = header + k
+            ws[f"A{row}"] = k
+            ws[f"B{row}"] = f"=INDEX({names},MATCH(A{row},{ranks},0))"
+            ws[f"{base}{row}"] = (f"=INDEX({ref(placed.sheet, f'${base}${table_first}:${base}${table_last}', ws.title)},"
+                                  f"MATCH(B{row},{ref(placed.sheet, f'$A${table_first}:$A${table_last}', ws.title)},0))")
+            ws[f"{base}{row}"].number_format = styles.NUMBER_FORMATS["revenue"]
+
+    def _write_concentration(self, ws: Worksheet, block: layout.Concentration, top: int,
+                             sheet: _Sheet) -> None:
+        placed = self.tables[block.table]
+        column = year_column(block.year)
+        rows = [r for s, r in placed.rows.items() if s != "Others"]
+        span = ref(placed.sheet, f"{column}{min(rows)}:{column}{max(rows)}", ws.title)
+        total = ref(placed.sheet, placed.total(block.year), ws.title)
+        for offset, count in enumerate(block.counts, start=1):
+            row = top + offset
+            ws[f"A{row}"] = f"Top-{count} share of {block.year} {layout.METRIC_TITLES[placed.metric].lower()}"
+            terms = "+".join(f"LARGE({span},{k})" for k in range(1, count + 1))
+            ws[f"{column}{row}"] = f"=({terms})/{total}"
+            ws[f"{column}{row}"].number_format = styles.NUMBER_FORMATS["share"]
+            ws[f"{column}{row}"].font = styles.TOTAL
+            if count == 5 and placed.metric == "capacity" and "Top5CapacityShare" not in self.book.defined_names:
+                _define(self.book, "Top5CapacityShare", ws.title, f"${column}${row}")
+
+    def _write_profiles(self, ws: Worksheet, block: layout.Profiles, top: int, sheet: _Sheet) -> None:
+        assert self.facts is not None, "CompanyFacts must come before Profiles"
+        facts_sheet, _header, facts_rows, columns = self.facts
+        labels = {"company.volume": "Sales volume (kt)", "company.revenue": "Revenue (US$ million)",
+                  "company.price": "Price (US$/t)", "company.revenue.share": "Share of revenue"}
+        row = top + 1
+        for company in self.companies:
+            ws[f"A{row}"] = company
+            ws[f"A{row}"].font = styles.BLOCK_TITLE
+            for label, name in (("HQ country", "hq_country"), ("Type", "type"), ("Tier", "tier")):
+                row += 1
+                ws[f"A{row}"] = label
+                ws[f"B{row}"] = f"={ref(facts_sheet, f'{columns[name]}{facts_rows[company]}', ws.title)}"
+            row += 1
+            ws[f"A{row}"] = "Business overview"
+            ws[f"B{row}"] = negcoke("SOURCE", company, live=False)
+            row += 1
+            ws[f"A{row}"] = "Key news"
+            ws[f"B{row}"] = negcoke("COMPANY", company, "news", BASE_YEAR)
+            row += 1
+            first = self.tables[block.tables[0]]
+            ws[f"A{row}"] = "Figures"
+            for year in range(first.start, first.end + 1):
+                ws[f"{year_column(year)}{row}"] = f"={ref(first.sheet, f'{year_column(year)}{first.header_row}', ws.title)}"
+            _header_style(ws, row, year_column(first.end))
+            for key in block.tables:
+                row += 1
+                placed = self.tables[key]
+                ws[f"A{row}"] = labels[key]
+                for year in range(placed.start, placed.end + 1):
+                    cell = ws[f"{year_column(year)}{row}"]
+                    cell.value = f"={ref(placed.sheet, placed.cell(company, year), ws.title)}"
+                    cell.number_format = styles.NUMBER_FORMATS[placed.metric]
+            row += 2
+
+    def _write_ratio(self, ws: Worksheet, block: layout.Ratio, top: int, sheet: _Sheet) -> None:
+        numerator, denominator = self.tables[block.numerator], self.tables[block.denominator]
+        header = top + 1
+        ws[f"A{header}"] = "Utilisation"
+        for year in range(numerator.start, numerator.end + 1):
+            column = year_column(year)
+            ws[f"{column}{header}"] = f"={ref(numerator.sheet, f'{column}{numerator.header_row}', ws.title)}"
+        _header_style(ws, header, year_column(numerator.end))
+        for offset, segment in enumerate(numerator.rows, start=1):
+            row = header + offset
+            ws[f"A{row}"] = f"={ref(numerator.sheet, f'A{numerator.rows[segment]}', ws.title)}"
+            for year in range(numerator.start, numerator.end + 1):
+                top_cell = ref(numerator.sheet, numerator.cell(segment, year), ws.title)
+                bottom = ref(denominator.sheet, denominator.cell(segment, year), ws.title)
+                ws[f"{year_column(year)}{row}"] = f'=IF({bottom}=0,"n/a",{top_cell}/{bottom})'
+                ws[f"{year_column(year)}{row}"].number_format = styles.NUMBER_FORMATS["share"]
+
+    def _write_claims(self, ws: Worksheet, block: layout.Claims, top: int, sheet: _Sheet) -> None:
+        header = top + 1
+        titles = ("ID", "Section", "Claim", "Figure", "Note", "Source")
+        for index, title in enumerate(titles):
+            ws.cell(header, index + 1, title)
+        _header_style(ws, header, "F")
+        row = header
+        for claim in self.model.dataset.claims:
+            if claim["category"] == "calibration":
+                continue
+            row += 1
+            for index, key in enumerate(("id", "section", "claim", "figure", "note", "source")):
+                ws.cell(row, index + 1, claim[key]).alignment = styles.WRAP
+
+    # -- charts -------------------------------------------------------------------------------
+
+    def _place_charts(self, ws: Worksheet, sheet: _Sheet) -> None:
+        if not sheet.charts:
+            return
+        row = (sheet.tops[-1] + self.height(sheet.spec.blocks[-1]) + 2) if sheet.tops else 4
+        for index, (kind, payload) in enumerate(sheet.charts):
+            chart = _chart(ws, kind, payload)
+            anchor_col = "A" if index % 2 == 0 else "H"
+            chart.anchor = f"{anchor_col}{row}"
+            ws.add_chart(chart)
+            if index % 2 == 1:
+                row += 18
+
+    # -- checks -------------------------------------------------------------------------------
+
+    def write_checks(self, ws: Worksheet) -> None:
+        """Checks: every table sums to its Total and agrees with section 2, per year."""
+        ws["A1"] = "Checks"
+        ws["A1"].font = styles.TITLE
+        ws["A2"] = "Master check (TRUE when every check below holds)"
+        ws["A2"].font = styles.TOTAL
+        header = 4
+        ws[f"A{header}"] = "Check"
+        for year in range(FIRST_YEAR, LAST_YEAR + 1):
+            ws[f"{year_column(year)}{header}"] = year
+        ws[f"{CAGR_COLUMN}{header}"] = "All years"
+        _header_style(ws, header, CAGR_COLUMN)
+        row = header
+        market = {m: self.tables[f"global.{m}"] for m in ("revenue", "volume", "price", "capacity")}
+        for key, placed in self.tables.items():
+            if placed.dimension == "global":
+                continue
+            years = range(placed.start, placed.end + 1)
+            if placed.metric == "share":
+                row += 1
+                ws[f"A{row}"] = f"{placed.sheet}: {key} sums to 100%"
+                for year in years:
+                    total = ref(placed.sheet, placed.total(year), ws.title)
+                    ws[f"{year_column(year)}{row}"] = f"=ABS({total}-1)<={TOLERANCE}"
+            elif placed.metric != "price":
+                row += 1
+                ws[f"A{row}"] = f"{placed.sheet}: {key} rows sum to Total"
+                rows = list(placed.rows.values())
+                for year in years:
+                    column = year_column(year)
+                    span = ref(placed.sheet, f"{column}{min(rows)}:{column}{max(rows)}", ws.title)
+                    total = ref(placed.sheet, placed.total(year), ws.title)
+                    ws[f"{column}{row}"] = f"=ABS(SUM({span})-{total})<={TOLERANCE}*MAX(1,ABS({total}))"
+            if placed.metric in market:
+                row += 1
+                # a region's countries add up to that region's row in the region table
+                if placed.dimension in self.model.segments("region"):
+                    target = self.tables[f"region.{placed.metric}"]
+                    target_row = target.rows[placed.dimension]
+                    label = f"agrees with {placed.dimension} in region.{placed.metric}"
+                else:
+                    target = market[placed.metric]
+                    target_row = target.rows["Global"]
+                    label = f"agrees with the global {placed.metric}"
+                ws[f"A{row}"] = f"{placed.sheet}: {key} Total {label}"
+                for year in years:
+                    column = year_column(year)
+                    total = ref(placed.sheet, placed.total(year), ws.title)
+                    other = ref(target.sheet, f"{column}{target_row}", ws.title)
+                    ws[f"{column}{row}"] = f"=ABS({total}-{other})<={TOLERANCE}*MAX(1,ABS({other}))"
+        for check_row in range(header + 1, row + 1):
+            ws[f"{CAGR_COLUMN}{check_row}"] = f"=AND(B{check_row}:M{check_row})"
+        ws["B2"] = f"=AND({CAGR_COLUMN}{header + 1}:{CAGR_COLUMN}{row})"
+        ws["B2"].font = styles.TOTAL
+        _define(self.book, "MasterCheck", CHECKS, "$B$2")
+        _sheet_setup(ws)
+
+
+# ---------------------------------------------------------------------------------------------
+# the other sheets
+
+
+def _write_contents(ws: Worksheet, model: Model, sheets: list[str]) -> None:
+    ws["A1"] = "Negative Coke Market, Global Outlook and Forecast 2024-2030"
+    ws["A1"].font = styles.TITLE
+    ws["A2"] = "A live model: every number is a NEGCOKE_* formula or a native formula on one"
+    ws["A2"].font = styles.SUBTITLE
+    rows = (
+        ("Active scenario", f"={SCENARIO_NAME}"),
+        ("Master check", "=MasterCheck"),
+        ("Dataset", negcoke("INFO", "dataset_id", live=False)),
+        ("Model version", negcoke("INFO", "version", live=False)),
+        ("Base year", negcoke("INFO", "base_year", live=False)),
+    )
+    for offset, (label, formula) in enumerate(rows, start=4):
+        ws[f"A{offset}"] = label
+        ws[f"A{offset}"].font = styles.TOTAL
+        ws[f"B{offset}"] = formula
+    ws["A10"] = "Sheet"
+    ws["B10"] = "Go to"
+    _header_style(ws, 10, "B")
+    for offset, name in enumerate(sheets, start=11):
+        ws[f"A{offset}"] = name
+        cell = ws[f"B{offset}"]
+        cell.value = f"Open {name}"
+        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheet(name)}!A1",
+                                   display=f"Open {name}")
+        cell.font = styles.LINK
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 36
+    _page_setup(ws)
+
+
+def _write_assumptions(ws: Worksheet, model: Model, book: Workbook) -> int:
+    ws["A1"] = "Assumptions"
+    ws["A1"].font = styles.TITLE
+    ws["A2"] = ("Inputs: blue cells. Scenario rows are written scenario.key; add rows to define a "
+                "scenario of your own.")
+    ws["A2"].font = styles.SUBTITLE
+    ws["A3"] = "Scenario"
+    ws["A3"].font = styles.TOTAL
+    ws["B3"] = "base"
+    ws["B3"].font = styles.INPUT
+    ws["B3"].fill = styles.INPUT_FILL
+    validation = DataValidation(type="list", formula1=literal(",".join(model.scenarios)),
+                                allow_blank=False, showErrorMessage=True,
+                                errorTitle="Scenario", error="Choose one of: " + ", ".join(model.scenarios))
+    ws.add_data_validation(validation)
+    validation.add("B3")
+    header = ASSUMPTIONS_HEADER_ROW
+    for index, title in enumerate(("key", "value", "unit", "source", "description"), start=1):
+        ws.cell(header, index, title)
+    _header_style(ws, header, "E")
+    frame = model.assumptions()
+    for offset, record in enumerate(frame.itertuples(index=False), start=1):
+        row = header + offset
+        ws.cell(row, 1, record.key)
+        value = ws.cell(row, 2, float(record.value))
+        value.font = styles.INPUT
+        value.fill = styles.INPUT_FILL
+        ws.cell(row, 3, record.unit)
+        ws.cell(row, 4, record.source)
+        ws.cell(row, 5, record.description)
+    last = header + len(frame)
+    _define(book, SCENARIO_NAME, ASSUMPTIONS, "$B$3")
+    _define(book, ASSUMPTIONS_NAME, ASSUMPTIONS, f"$A${header}:$D${last}")
+    ws.column_dimensions["A"].width = 40
+    ws.column_dimensions["B"].width = 12
+    ws.column_dimensions["C"].width = 10
+    ws.column_dimensions["D"].width = 70
+    ws.column_dimensions["E"].width = 60
+    ws.freeze_panes = f"B{header + 1}"
+    _page_setup(ws)
+    return last
+
+
+def _write_sources(ws: Worksheet, model: Model) -> None:
+    ws["A1"] = "Sources: the provenance of every number"
+    ws["A1"].font = styles.TITLE
+    ws["A2"] = ("report:S<n> = stated by the report; source:<address> = public figure; derived:<how> "
+                "= arithmetic here; assumption:<why> = analyst assumption")
+    ws["A2"].font = styles.SUBTITLE
+    header = 4
+    for index, title in enumerate(("File", "Item", "Value", "Provenance"), start=1):
+        ws.cell(header, index, title)
+    _header_style(ws, header, "D")
+    row = header
+    assumption_rows = {key: ASSUMPTIONS_HEADER_ROW + 1 + i
+                       for i, key in enumerate(model.assumptions()["key"])}
+    dataset = model.dataset
+    entries: list[tuple[str, str, object, str]] = []
+    for key, item in dataset.assumptions.items():
+        entries.append(("assumptions.csv", key, f"={ASSUMPTIONS}!B{assumption_rows[key]}", item.source))
+    for country in dataset.countries:
+        key = dataset.country_weight_key(country)
+        entries.append(("countries.csv", country.name, f"={ASSUMPTIONS}!B{assumption_rows[key]}",
+                        country.source))
+    for company in dataset.companies:
+        key = dataset.company_capacity_key(company)
+        entries.append(("companies.csv", company.name, f"={ASSUMPTIONS}!B{assumption_rows[key]}",
+                        company.source))
+    for scenario, values in dataset.scenarios.items():
+        for key, item in values.items():
+            name = f"{scenario}.{key}"
+            entries.append(("scenarios.csv", name, f"={ASSUMPTIONS}!B{assumption_rows[name]}",
+                            item.source))
+    for claim in dataset.claims:
+        entries.append(("claims.csv", f"{claim['id']}: {claim['claim']}", claim["figure"],
+                        claim["source"]))
+    for item in dataset.news:
+        entries.append(("company_news.csv", f"{item['company']} {item['date']}", item["news"],
+                        item["source"]))
+    for entry in entries:
+        row += 1
+        for index, value in enumerate(entry, start=1):
+            ws.cell(row, index, value)
+    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["B"].width = 46
+    ws.column_dimensions["C"].width = 14
+    ws.column_dimensions["D"].width = 110
+    ws.freeze_panes = f"A{header + 1}"
+    _page_setup(ws)
+
+
+def write_conf(ws: Worksheet) -> None:
+    """The xlwings.conf sheet: UDF Modules names our module (other settings: xlwings defaults)."""
+    ws["A1"] = "UDF Modules"
+    ws["B1"] = UDF_MODULE
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _cagr(first: str, last: str, years: int) -> str:
+    return f'=IF(AND(ISNUMBER({first}),{first}>0),({last}/{first})^(1/{years})-1,"n/a")'
+
+
+def _define(book: Workbook, name: str, sheet: str, cells: str) -> None:
+    book.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheet(sheet)}!{cells}")
+
+
+def _header_style(ws: Worksheet, row: int, last_col: str) -> None:
+    for cell in ws[f"A{row}:{last_col}{row}"][0]:
+        cell.font = styles.HEADER
+        cell.fill = styles.HEADER_FILL
+
+
+def _total_style(ws: Worksheet, row: int, last_col: str) -> None:
+    for cell in ws[f"A{row}:{last_col}{row}"][0]:
+        cell.font = styles.TOTAL
+        cell.border = styles.TOTAL_BORDER
+
+
+def _page_setup(ws: Worksheet) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+
+
+def _sheet_setup(ws: Worksheet) -> None:
+    ws.column_dimensions["A"].width = styles.LABEL_WIDTH
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
+        ws.column_dimensions[year_column(year)].width = styles.YEAR_WIDTH
+    ws.column_dimensions[CAGR_COLUMN].width = 12
+    ws.freeze_panes = "B3"
+    _page_setup(ws)
+
+
+def _chart(ws: Worksheet, kind: str, payload: object):
+    if kind == "pie":
+        block, first, last = payload  # type: ignore[misc]
+        chart = PieChart()
+        base = ord(year_column(BASE_YEAR)) - ord("A") + 1
+        chart.add_data(Reference(ws, min_col=base, min_row=first, max_row=last), titles_from_data=False)
+        chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+        chart.title = f"Share of {BASE_YEAR} revenue"
+    else:
+        block, placed = payload  # type: ignore[misc]
+        last_col = placed.end - FIRST_YEAR + 2
+        rows = [r for s, r in placed.rows.items()]
+        if kind == "line":
+            chart = LineChart()
+            chart.y_axis.title = layout.UNITS[placed.metric]
+        elif kind == "stacked":
+            chart = BarChart()
+            chart.type = "col"
+            chart.grouping = "stacked"
+            chart.overlap = 100
+            chart.y_axis.title = layout.UNITS[placed.metric]
+        else:
+            chart = BarChart()
+            chart.type = "bar"
+            chart.y_axis.title = layout.UNITS[placed.metric]
+        if kind == "bar":  # one bar per company for the base year
+            base = BASE_YEAR - FIRST_YEAR + 2
+            chart.add_data(Reference(ws, min_col=base, min_row=min(rows), max_row=max(rows)),
+                           titles_from_data=False)
+            chart.set_categories(Reference(ws, min_col=1, min_row=min(rows), max_row=max(rows)))
+            chart.legend = None
+            chart.title = f"{block.title.split(' ', 1)[1]}, {BASE_YEAR}"
+        else:
+            data = Reference(ws, min_col=1, max_col=last_col, min_row=min(rows), max_row=max(rows))
+            chart.add_data(data, from_rows=True, titles_from_data=True)
+            chart.set_categories(Reference(ws, min_col=2, max_col=last_col, min_row=placed.header_row,
+                                           max_row=placed.header_row))
+            chart.title = block.title.split(" ", 1)[1]
+    chart.width = 16
+    chart.height = 8
+    return chart
+
+
+def build_book(model: Model, book: Workbook | None = None) -> Workbook:
+    """Write the whole template into `book` (a new workbook when None).
+
+    A given book is the xlwings quickstart: its first sheet becomes Contents (its VBA code name
+    stays attached) and its `_xlwings.conf` sheet becomes `xlwings.conf`.
+    """
+    if book is None:
+        book = Workbook()
+        contents = book.active
+        conf = None
+    else:
+        contents = book.worksheets[0]
+        conf = next((ws for ws in book.worksheets if ws.title.lstrip("_") == CONF), None)
+    contents.title = CONTENTS
+    writer = _Writer(model, book)
+    sheets = [_Sheet(spec) for spec in layout.report_layout(model)]
+    writer.place(sheets)
+    worksheets = [book.create_sheet(sheet.spec.name) for sheet in sheets]
+    assumptions = book.create_sheet(ASSUMPTIONS)
+    _write_assumptions(assumptions, model, book)
+    for sheet, ws in zip(sheets, worksheets, strict=True):
+        writer.write_sheet(sheet, ws)
+    _write_sources(book.create_sheet(SOURCES), model)
+    writer.write_checks(book.create_sheet(CHECKS))
+    if conf is None:
+        conf = book.create_sheet(CONF)
+    else:
+        conf.title = CONF
+        book.move_sheet(conf, len(book.worksheets) - 1 - book.worksheets.index(conf))
+    _set_conf(conf)
+    _write_contents(contents, model, [ws.title for ws in book.worksheets[1:]])
+    book.active = 0
+    return book
+
+
+def _set_conf(ws: Worksheet) -> None:
+    for row in range(1, ws.max_row + 1):
+        if str(ws.cell(row, 1).value or "").strip().lower() == "udf modules":
+            ws.cell(row, 2, UDF_MODULE)
+            return
+    write_conf(ws) if ws.max_row <= 1 and ws["A1"].value is None else ws.append(["UDF Modules", UDF_MODULE])

@@ -1,0 +1,52 @@
+"""Formula text: NEGCOKE_* calls and cell references, quoted the way Excel expects."""
+
+from __future__ import annotations
+
+from openpyxl.utils import get_column_letter
+
+from xl_negcoke.model import FIRST_YEAR
+
+SCENARIO_NAME = "Scenario"  # defined name of the scenario selector
+ASSUMPTIONS_NAME = "AssumptionsTable"  # defined name of the assumptions range (with header)
+YEAR_COLUMN_OFFSET = 2  # 2019 is column B on every sheet
+
+
+def year_column(year: int) -> str:
+    """The column letter of `year` on the shared timeline (2019 = B ... 2030 = M)."""
+    return get_column_letter(year - FIRST_YEAR + YEAR_COLUMN_OFFSET)
+
+
+def quote_sheet(name: str) -> str:
+    """A sheet name as it appears in a reference: 'My sheet'!A1 (quotes doubled)."""
+    if name.replace("_", "").isalnum() and not name[0].isdigit():
+        return name
+    return "'" + name.replace("'", "''") + "'"
+
+
+def ref(sheet: str, cell: str, current: str | None = None) -> str:
+    """A reference to `cell` on `sheet`, without the sheet when it is the current one."""
+    return cell if sheet == current else f"{quote_sheet(sheet)}!{cell}"
+
+
+def literal(value: object) -> str:
+    """An Excel literal: strings quoted with doubled quotes, numbers as written."""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def negcoke(function: str, *args: object, live: bool = True) -> str:
+    """`=NEGCOKE_<function>(args..., Scenario, AssumptionsTable)` for live calls.
+
+    Live calls take the scenario selector and the assumptions range, so editing either
+    recomputes through Excel's own dependency graph. Trailing None arguments are dropped and
+    inner None arguments are left empty (Excel passes them as missing).
+    """
+    parts = [("" if a is None else literal(a)) for a in args]
+    if live:
+        parts += [SCENARIO_NAME, ASSUMPTIONS_NAME]
+    while parts and parts[-1] == "":
+        parts.pop()
+    return f"=NEGCOKE_{function.upper()}({','.join(parts)})"
