@@ -1,0 +1,182 @@
+"""Headless recalculation: evaluate every formula with the `formulas` engine and our NEGCOKE_*
+functions plugged in, then write the results as cached values (cached.py).
+
+`formulas` (vinci1it2000) was chosen by measurement over `pycel`: it evaluates our array
+formulas, defined names and every native function we use, and is actively released; pycel
+1.0b30 (2021) fails on openpyxl 3.1's defined names. Custom functions must be registered before
+a workbook is loaded, or the engine silently returns #NAME?; a #NAME? in the result is therefore
+reported as a problem, never left silent.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from openpyxl import load_workbook
+from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.worksheet.formula import ArrayFormula
+
+from xl_negcoke.errors import WorkbookError
+from xl_negcoke.workbook.cached import CellError, Values, cached_members
+from xl_negcoke.workbook.files import normalise_zip
+
+_KEY = re.compile(r"^'?\[(?P<book>[^\]]+)\](?P<sheet>.*?)'?!(?P<ref>[A-Z$0-9:]+)$")
+ERROR_TEXT = re.compile(r"^#(N/A|VALUE!|REF!|NAME\?|DIV/0!|NUM!|NULL!|SPILL!|CALC!)")
+
+
+@dataclass
+class Recalculation:
+    """What one evaluation found: every formula cell's value and every cell that failed."""
+
+    values: Values
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # sheet, cell, reason
+    formula_cells: int = 0
+    udf_calls: int = 0
+
+
+def _registry() -> dict[str, Callable[..., object]]:
+    from xl_negcoke import udfs
+
+    return {name: getattr(udfs, name) for name in dir(udfs) if name.startswith("NEGCOKE_")}
+
+
+def _plain(value: object) -> object:
+    import schedula
+
+    if value is schedula.EMPTY:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _argument(value: object) -> object:
+    from formulas.ranges import Ranges
+
+    if isinstance(value, Ranges):
+        value = value.value
+    if isinstance(value, np.ndarray):
+        if value.shape in ((1, 1), (), (1,)):
+            return _plain(value.ravel()[0])
+        return [[_plain(v) for v in row] for row in value.tolist()]
+    return _plain(value)
+
+
+def _adapt(function: Callable[..., object], counter: list[int]) -> Callable[..., object]:
+    """Wrap one NEGCOKE_* function for the engine: ranges in as lists, 2-D lists out as arrays."""
+    from formulas.functions import Array, wrap_ranges_func
+    from formulas.tokens.operand import XlError
+
+    def call(*args: object) -> object:
+        values = [_argument(a) for a in args]
+        error = next((v for v in values if isinstance(v, XlError)), None)
+        if error is not None:
+            return error
+        counter[0] += 1
+        result = function(*values)
+        if isinstance(result, list):
+            rows = [list(r) if isinstance(r, list) else [r] for r in result]
+            return np.array(rows, dtype=object).view(Array)
+        return result
+
+    return wrap_ranges_func(functools.update_wrapper(call, function))
+
+
+def _register(counter: list[int]) -> None:
+    import formulas
+
+    functions = formulas.get_functions()  # the engine's shared table: registration is global
+    for name, function in _registry().items():
+        functions[name] = _adapt(function, counter)
+
+
+def formula_cells(data: bytes) -> tuple[set[tuple[str, str]], list[str]]:
+    """Every formula cell (each cell of an array block too) and the sheet titles."""
+    book = load_workbook(io.BytesIO(data))
+    cells: set[tuple[str, str]] = set()
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, ArrayFormula):
+                    c1, r1, c2, r2 = range_boundaries(cell.value.ref)
+                    cells |= {(ws.title, f"{get_column_letter(c)}{r}")
+                              for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+                elif cell.data_type == "f":
+                    cells.add((ws.title, cell.coordinate))
+    return cells, [ws.title for ws in book.worksheets]
+
+
+def evaluate(data: bytes) -> Recalculation:
+    """Evaluate every formula of a workbook (bytes of an .xlsx / .xlsm)."""
+    import formulas
+    from formulas.tokens.operand import XlError
+
+    counter = [0]
+    _register(counter)
+    wanted, sheets = formula_cells(data)
+    by_upper = {s.upper(): s for s in sheets}
+    folder = tempfile.mkdtemp(prefix="xl-negcoke-")
+    path = os.path.join(folder, "book.xlsx")
+    try:
+        with open(path, "wb") as stream:
+            stream.write(data)
+        logging.getLogger("formulas").setLevel(logging.ERROR)
+        engine = formulas.ExcelModel().loads(path).finish()
+        solution = engine.calculate()
+    except Exception as exc:  # the engine's own failures name no cell; report them as one line
+        raise WorkbookError(f"the formula engine could not evaluate the workbook: "
+                            f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                            ) from None
+    finally:
+        for name in os.listdir(folder):
+            os.unlink(os.path.join(folder, name))
+        os.rmdir(folder)
+    values: Values = {}
+    for key, result in solution.items():
+        match = _KEY.match(str(key))
+        if not match:
+            continue
+        sheet = by_upper.get(match["sheet"].replace("''", "'").upper())
+        if sheet is None:
+            continue
+        c1, r1, c2, r2 = range_boundaries(match["ref"].replace("$", "") if ":" in match["ref"]
+                                          else f"{match['ref']}:{match['ref']}".replace("$", ""))
+        array = np.asarray(getattr(result, "value", result), dtype=object)
+        if array.ndim != 2:
+            array = array.reshape(1, -1) if array.ndim == 1 else array.reshape(1, 1)
+        for i, row in enumerate(range(r1, r2 + 1)):
+            for j, column in enumerate(range(c1, c2 + 1)):
+                cell = (sheet, f"{get_column_letter(column)}{row}")
+                if cell in wanted and cell not in values:
+                    inside = i < array.shape[0] and j < array.shape[1]
+                    values[cell] = _plain(array[i, j] if inside else array[0, 0])
+    report = Recalculation(values={}, formula_cells=len(wanted), udf_calls=counter[0])
+    for cell in sorted(wanted):
+        if cell not in values:
+            report.problems.append((*cell, "the engine returned no value"))
+            continue
+        value = values[cell]
+        if isinstance(value, XlError):
+            value = CellError(str(value))
+            report.problems.append((*cell, f"evaluates to {value}"))
+        elif isinstance(value, str) and ERROR_TEXT.match(value):
+            report.problems.append((*cell, value))
+        report.values[cell] = value
+    return report
+
+
+def recalculate(data: bytes) -> tuple[bytes, Recalculation]:
+    """Evaluate a workbook and return its bytes with every result cached beside its formula."""
+    report = evaluate(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = cached_members(archive, report.values)
+    return normalise_zip(data, members), report
