@@ -7,10 +7,13 @@ input (arguments, data folder, workbook). Every failure is one line on stderr, n
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from xl_negcoke.errors import NegcokeError
+from xl_negcoke.errors import NegcokeError, WorkbookError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -79,9 +82,92 @@ def command_validate_data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _progress(line: str) -> None:
+    print(f"  {line}", flush=True)
+
+
+def _recalculated(data: bytes, name: str, data_dir: str | None) -> bytes:
+    from xl_negcoke.workbook.recalc import recalculate
+
+    start = time.perf_counter()
+    result, report = recalculate(data, data_dir)
+    _progress(f"recalculated {name}: {report.formula_cells:,} formula cells, {report.udf_calls} "
+              f"NEGCOKE_* calls, {time.perf_counter() - start:.1f} s")
+    if report.problems:
+        sheet, cell, reason = report.problems[0]
+        raise WorkbookError(f"{name}: {len(report.problems)} formula cells did not evaluate "
+                            f"(first {sheet}!{cell}: {reason}); nothing was written")
+    return result
+
+
+def command_build(args: argparse.Namespace) -> int:
+    """Build the template .xlsx and .xlsm with cached values."""
+    from xl_negcoke.model import load_model
+    from xl_negcoke.workbook import build_workbook
+
+    start = time.perf_counter()
+    model = load_model(args.data)
+    _progress(f"loaded dataset {model.dataset.dataset_id} ({model.dataset.directory})")
+    built = build_workbook(model, args.out, _progress, data_dir=args.data)
+    for item in built:
+        _progress(f"wrote {item.path} ({item.size / 1024:.0f} KiB)")
+    print(f"built {len(built)} files in {args.out} in {time.perf_counter() - start:.1f} s")
+    return EXIT_OK
+
+
+def command_recalc(args: argparse.Namespace) -> int:
+    """Evaluate every formula of a workbook and store the results as cached values."""
+    from xl_negcoke.workbook.files import atomic_write, read_workbook
+
+    data = read_workbook(args.path)
+    out = Path(args.out) if args.out else Path(args.path)
+    result = _recalculated(data, Path(args.path).name, args.data)
+    atomic_write(out, result)
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+def command_snapshot(args: argparse.Namespace) -> int:
+    """Write a values-only copy of a workbook."""
+    from xl_negcoke.workbook.files import atomic_write, read_workbook
+    from xl_negcoke.workbook.snapshot import snapshot_bytes
+
+    source = Path(args.path)
+    data = _recalculated(read_workbook(source), source.name, args.data)
+    out = Path(args.out)
+    atomic_write(out, snapshot_bytes(data, source.name, args.as_of))
+    print(f"wrote {out} (values only, as of {args.as_of.isoformat()})")
+    return EXIT_OK
+
+
+def command_check(args: argparse.Namespace) -> int:
+    """Recalculate in memory; list formula errors, failed checks and cells off the model."""
+    from xl_negcoke.workbook.check import check_workbook
+    from xl_negcoke.workbook.files import read_workbook
+
+    report = check_workbook(read_workbook(args.path), args.data)
+    for problem in report.problems:
+        print(problem)
+    status = "clean" if not report.problems else f"{len(report.problems)} problems"
+    print(f"{args.path}: {status} ({report.formula_cells:,} formula cells evaluated, "
+          f"{report.checks} checks, {report.compared:,} cells compared with the model)")
+    return EXIT_OK if not report.problems else EXIT_PROBLEMS
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "summary": command_summary,
     "validate-data": command_validate_data,
+    "build": command_build,
+    "recalc": command_recalc,
+    "snapshot": command_snapshot,
+    "check": command_check,
 }
 
 
@@ -97,6 +183,26 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate-data", help="check a data folder")
     validate.add_argument("directory", nargs="?", metavar="DIR",
                           help="data folder (default: the embedded dataset)")
+
+    build = commands.add_parser("build", help="build the template workbooks (.xlsx and .xlsm)")
+    build.add_argument("--out", metavar="DIR", default="workbooks", help="output folder (default: workbooks)")
+    build.add_argument("--data", metavar="DIR", help="data folder (default: the embedded dataset)")
+
+    recalc = commands.add_parser("recalc", help="evaluate every formula and cache the results")
+    recalc.add_argument("path", metavar="PATH", help="an .xlsx or .xlsm workbook")
+    recalc.add_argument("--out", metavar="OUT", help="write here instead of over PATH")
+    recalc.add_argument("--data", metavar="DIR", help="data folder the NEGCOKE_* functions read")
+
+    snapshot = commands.add_parser("snapshot", help="write a values-only copy")
+    snapshot.add_argument("path", metavar="PATH", help="an .xlsx or .xlsm workbook")
+    snapshot.add_argument("--out", metavar="OUT", required=True, help="the .xlsx to write")
+    snapshot.add_argument("--as-of", type=_date, default=dt.date.today(), metavar="YYYY-MM-DD",
+                          help="date printed on Contents (default: today)")
+    snapshot.add_argument("--data", metavar="DIR", help="data folder the NEGCOKE_* functions read")
+
+    check = commands.add_parser("check", help="recalculate and report every problem")
+    check.add_argument("path", metavar="PATH", help="an .xlsx or .xlsm workbook")
+    check.add_argument("--data", metavar="DIR", help="data folder the NEGCOKE_* functions read")
     return parser
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xl_negcoke.errors import DataError
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_ENVIRONMENT_VARIABLE = "XL_NEGCOKE_DATA"  # an analyst's own data folder, for Excel and CLI
 
 FIRST_YEAR = 2019
 BASE_YEAR = 2023
@@ -374,12 +376,14 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
     """Read and validate every file of a data folder.
 
     Args:
-        data_dir: the folder; None means the embedded default dataset.
+        data_dir: the folder; None means $XL_NEGCOKE_DATA when set, else the embedded dataset.
 
     Raises:
         DataError: for the first problem found, naming file, row and column.
     """
-    directory = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    if data_dir is None:
+        data_dir = os.environ.get(DATA_ENVIRONMENT_VARIABLE) or DEFAULT_DATA_DIR
+    directory = Path(data_dir)
     if not directory.is_dir():
         raise DataError(str(directory), "not a folder (expected a data folder with assumptions.csv, "
                         "countries.csv, companies.csv, scenarios.csv, company_news.csv, claims.csv)")

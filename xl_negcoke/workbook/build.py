@@ -191,28 +191,37 @@ class _Writer:
                 ws[f"{this}{row}"].number_format = styles.NUMBER_FORMATS["rate"]
             row += 1
         if block.share:
-            share = self.tables[f"{block.key}.share"]
-            ws[f"A{share.header_row - 1}"] = f"Share of {layout.METRIC_TITLES[block.metric].lower()} by {block.dimension}"
-            ws[f"A{share.header_row - 1}"].font = styles.TOTAL
-            ws[f"A{share.header_row}"] = "Share"
-            for year in range(block.start, block.end + 1):
-                column = year_column(year)
-                ws[f"{column}{share.header_row}"] = f"={column}{placed.header_row}"
-                for segment, share_row in share.rows.items():
-                    total = f"{column}${placed.total_row}"
-                    ws[f"{column}{share_row}"] = (f"=IF({total}=0,0,{column}{placed.rows[segment]}"
-                                                  f"/{total})")
-                    ws[f"{column}{share_row}"].number_format = styles.NUMBER_FORMATS["share"]
-                first, last = min(share.rows.values()), max(share.rows.values())
-                ws[f"{column}{share.total_row}"] = f"=SUM({column}{first}:{column}{last})"
-                ws[f"{column}{share.total_row}"].number_format = styles.NUMBER_FORMATS["share"]
-            for segment, share_row in share.rows.items():
-                ws[f"A{share_row}"] = f"=A{placed.rows[segment]}"
-            ws[f"A{share.total_row}"] = "Total"
-            _header_style(ws, share.header_row, last_col)
-            _total_style(ws, share.total_row, last_col)
+            self._write_share(ws, block, placed)
         if block.chart:
             sheet.charts.append((block.chart, (block, placed)))
+
+    def _write_share(self, ws: Worksheet, block: layout.Table, placed: Placed) -> None:
+        """Shares of the table's Total: one native array formula for the whole block."""
+        share = self.tables[f"{block.key}.share"]
+        first_col, last_col = year_column(block.start), year_column(block.end)
+        title = f"Share of {layout.METRIC_TITLES[block.metric].lower()} by {block.dimension}"
+        ws[f"A{share.header_row - 1}"] = title
+        ws[f"A{share.header_row - 1}"].font = styles.TOTAL
+        ws[f"A{share.header_row}"] = "Share"
+        ws[f"{first_col}{share.header_row}"] = ArrayFormula(
+            f"{first_col}{share.header_row}:{last_col}{share.header_row}",
+            f"={first_col}{placed.header_row}:{last_col}{placed.header_row}")
+        first, last = min(share.rows.values()), max(share.rows.values())
+        body_first, body_last = min(placed.rows.values()), max(placed.rows.values())
+        totals = f"{first_col}${placed.total_row}:{last_col}${placed.total_row}"
+        ws[f"A{first}"] = ArrayFormula(f"A{first}:A{last}", f"=A{body_first}:A{body_last}")
+        ws[f"{first_col}{first}"] = ArrayFormula(
+            f"{first_col}{first}:{last_col}{last}",
+            f"=IF({totals}=0,0,{first_col}{body_first}:{last_col}{body_last}/{totals})")
+        ws[f"A{share.total_row}"] = "Total"
+        ws[f"{first_col}{share.total_row}"] = ArrayFormula(
+            f"{first_col}{share.total_row}:{last_col}{share.total_row}",
+            "=" + "+".join(f"{first_col}{r}:{last_col}{r}" for r in range(first, last + 1)))
+        for row in range(first, share.total_row + 1):
+            for year in range(block.start, block.end + 1):
+                ws[f"{year_column(year)}{row}"].number_format = styles.NUMBER_FORMATS["share"]
+        _header_style(ws, share.header_row, last_col)
+        _total_style(ws, share.total_row, last_col)
 
     def _write_size(self, ws: Worksheet, block: layout.Size, top: int, sheet: _Sheet) -> None:
         placed = self.tables[block.table]
@@ -353,34 +362,32 @@ class _Writer:
             row += 1
             first = self.tables[block.tables[0]]
             ws[f"A{row}"] = "Figures"
-            for year in range(first.start, first.end + 1):
-                ws[f"{year_column(year)}{row}"] = f"={ref(first.sheet, f'{year_column(year)}{first.header_row}', ws.title)}"
+            _row_array(ws, row, first, first.header_row)
             _header_style(ws, row, year_column(first.end))
             for key in block.tables:
                 row += 1
                 placed = self.tables[key]
                 ws[f"A{row}"] = labels[key]
+                _row_array(ws, row, placed, placed.rows[company])
                 for year in range(placed.start, placed.end + 1):
-                    cell = ws[f"{year_column(year)}{row}"]
-                    cell.value = f"={ref(placed.sheet, placed.cell(company, year), ws.title)}"
-                    cell.number_format = styles.NUMBER_FORMATS[placed.metric]
+                    ws[f"{year_column(year)}{row}"].number_format = styles.NUMBER_FORMATS[placed.metric]
             row += 2
 
     def _write_ratio(self, ws: Worksheet, block: layout.Ratio, top: int, sheet: _Sheet) -> None:
         numerator, denominator = self.tables[block.numerator], self.tables[block.denominator]
         header = top + 1
         ws[f"A{header}"] = "Utilisation"
-        for year in range(numerator.start, numerator.end + 1):
-            column = year_column(year)
-            ws[f"{column}{header}"] = f"={ref(numerator.sheet, f'{column}{numerator.header_row}', ws.title)}"
+        _row_array(ws, header, numerator, numerator.header_row)
         _header_style(ws, header, year_column(numerator.end))
+        first, last = year_column(numerator.start), year_column(numerator.end)
         for offset, segment in enumerate(numerator.rows, start=1):
             row = header + offset
             ws[f"A{row}"] = f"={ref(numerator.sheet, f'A{numerator.rows[segment]}', ws.title)}"
+            top_cells = ref(numerator.sheet, f"{first}{numerator.rows[segment]}:{last}{numerator.rows[segment]}", ws.title)
+            bottom = ref(denominator.sheet, f"{first}{denominator.rows[segment]}:{last}{denominator.rows[segment]}", ws.title)
+            ws[f"{first}{row}"] = ArrayFormula(f"{first}{row}:{last}{row}",
+                                               f'=IF({bottom}=0,"n/a",{top_cells}/{bottom})')
             for year in range(numerator.start, numerator.end + 1):
-                top_cell = ref(numerator.sheet, numerator.cell(segment, year), ws.title)
-                bottom = ref(denominator.sheet, denominator.cell(segment, year), ws.title)
-                ws[f"{year_column(year)}{row}"] = f'=IF({bottom}=0,"n/a",{top_cell}/{bottom})'
                 ws[f"{year_column(year)}{row}"].number_format = styles.NUMBER_FORMATS["share"]
 
     def _write_claims(self, ws: Worksheet, block: layout.Claims, top: int, sheet: _Sheet) -> None:
@@ -430,22 +437,24 @@ class _Writer:
         for key, placed in self.tables.items():
             if placed.dimension == "global":
                 continue
-            years = range(placed.start, placed.end + 1)
+            first, last = year_column(placed.start), year_column(placed.end)
+
+            def span(table: Placed, row: int) -> str:
+                return ref(table.sheet, f"{first}{row}:{last}{row}", ws.title)
+
+            totals = span(placed, placed.total_row)
             if placed.metric == "share":
                 row += 1
                 ws[f"A{row}"] = f"{placed.sheet}: {key} sums to 100%"
-                for year in years:
-                    total = ref(placed.sheet, placed.total(year), ws.title)
-                    ws[f"{year_column(year)}{row}"] = f"=ABS({total}-1)<={TOLERANCE}"
+                ws[f"{first}{row}"] = ArrayFormula(f"{first}{row}:{last}{row}",
+                                                   f"=ABS({totals}-1)<={TOLERANCE}")
             elif placed.metric != "price":
                 row += 1
                 ws[f"A{row}"] = f"{placed.sheet}: {key} rows sum to Total"
-                rows = list(placed.rows.values())
-                for year in years:
-                    column = year_column(year)
-                    span = ref(placed.sheet, f"{column}{min(rows)}:{column}{max(rows)}", ws.title)
-                    total = ref(placed.sheet, placed.total(year), ws.title)
-                    ws[f"{column}{row}"] = f"=ABS(SUM({span})-{total})<={TOLERANCE}*MAX(1,ABS({total}))"
+                parts = "+".join(span(placed, r) for r in placed.rows.values())
+                ws[f"{first}{row}"] = ArrayFormula(
+                    f"{first}{row}:{last}{row}",
+                    f"=ABS({parts}-{totals})<={TOLERANCE}*IF(ABS({totals})>1,ABS({totals}),1)")
             if placed.metric in market:
                 row += 1
                 # a region's countries add up to that region's row in the region table
@@ -458,11 +467,10 @@ class _Writer:
                     target_row = target.rows["Global"]
                     label = f"agrees with the global {placed.metric}"
                 ws[f"A{row}"] = f"{placed.sheet}: {key} Total {label}"
-                for year in years:
-                    column = year_column(year)
-                    total = ref(placed.sheet, placed.total(year), ws.title)
-                    other = ref(target.sheet, f"{column}{target_row}", ws.title)
-                    ws[f"{column}{row}"] = f"=ABS({total}-{other})<={TOLERANCE}*MAX(1,ABS({other}))"
+                other = span(target, target_row)
+                ws[f"{first}{row}"] = ArrayFormula(
+                    f"{first}{row}:{last}{row}",
+                    f"=ABS({totals}-{other})<={TOLERANCE}*IF(ABS({other})>1,ABS({other}),1)")
         for check_row in range(header + 1, row + 1):
             ws[f"{CAGR_COLUMN}{check_row}"] = f"=AND(B{check_row}:M{check_row})"
         ws["B2"] = f"=AND({CAGR_COLUMN}{header + 1}:{CAGR_COLUMN}{row})"
@@ -605,6 +613,14 @@ def write_conf(ws: Worksheet) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # helpers
+
+
+def _row_array(ws: Worksheet, row: int, placed: Placed, source_row: int) -> None:
+    """One array formula copying a table row (years start..end) into `row`."""
+    first, last = year_column(placed.start), year_column(placed.end)
+    ws[f"{first}{row}"] = ArrayFormula(
+        f"{first}{row}:{last}{row}",
+        f"={ref(placed.sheet, f'{first}{source_row}:{last}{source_row}', ws.title)}")
 
 
 def _cagr(first: str, last: str, years: int) -> str:

@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 import zipfile
+from zlib import error as zlib_error
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -67,3 +68,69 @@ def atomic_write(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+MAX_FILE_BYTES = 200 * 1024 * 1024  # a workbook file larger than this is refused
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024  # zip-bomb guard: total uncompressed size
+MAX_RATIO = 200  # zip-bomb guard: uncompressed / compressed for any large member
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def read_workbook(path: str | Path) -> bytes:
+    """The bytes of an .xlsx / .xlsm, after checks that name what is wrong in one line.
+
+    Raises:
+        WorkbookError: missing, unreadable, not a workbook, encrypted, corrupt or oversized.
+    """
+    from xl_negcoke.errors import WorkbookError
+
+    source = Path(path)
+    if not source.exists():
+        raise WorkbookError(f"{source}: no such file (expected an .xlsx or .xlsm workbook)")
+    if not source.is_file():
+        raise WorkbookError(f"{source}: not a file (expected an .xlsx or .xlsm workbook)")
+    size = source.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise WorkbookError(f"{source}: {size / 1e6:.0f} MB is larger than the "
+                            f"{MAX_FILE_BYTES / 1e6:.0f} MB this tool opens")
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise WorkbookError(f"{source}: cannot read the file ({exc.strerror})") from None
+    if data.startswith(_OLE_SIGNATURE):
+        raise WorkbookError(f"{source}: encrypted (password-protected) or legacy .xls workbook; "
+                            "save an unprotected .xlsx or .xlsm copy")
+    check_workbook_bytes(data, str(source))
+    return data
+
+
+def check_workbook_bytes(data: bytes, name: str) -> None:
+    """Refuse bytes that are not an OOXML workbook, are truncated or would unpack too large."""
+    from xl_negcoke.errors import WorkbookError
+
+    if not data.startswith(b"PK"):
+        raise WorkbookError(f"{name}: not an Excel workbook (.xlsx / .xlsm are zip files)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            names = {m.filename for m in members}
+            if "xl/workbook.xml" not in names:
+                raise WorkbookError(f"{name}: a zip file but not an Excel workbook "
+                                    "(no xl/workbook.xml)")
+            total = sum(m.file_size for m in members)
+            if total > MAX_UNPACKED_BYTES:
+                raise WorkbookError(f"{name}: unpacks to {total / 1e6:.0f} MB, more than "
+                                    f"{MAX_UNPACKED_BYTES / 1e6:.0f} MB (refused as a zip bomb)")
+            for member in members:
+                if member.file_size > 10_000_000 and member.file_size > MAX_RATIO * max(
+                        member.compress_size, 1):
+                    raise WorkbookError(f"{name}: {member.filename} expands {member.file_size // max(member.compress_size, 1)}"
+                                        "x (refused as a zip bomb)")
+            bad = archive.testzip()
+            if bad is not None:
+                raise WorkbookError(f"{name}: corrupt (member {bad} fails its checksum)")
+    except zipfile.BadZipFile as exc:
+        raise WorkbookError(f"{name}: corrupt or truncated workbook ({exc})") from None
+    except (OSError, EOFError, zlib_error) as exc:
+        raise WorkbookError(f"{name}: corrupt or truncated workbook ({exc.__class__.__name__})"
+                            ) from None

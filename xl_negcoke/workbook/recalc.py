@@ -17,7 +17,8 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,7 @@ from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 
 from xl_negcoke.errors import WorkbookError
+from xl_negcoke.model.dataset import DATA_ENVIRONMENT_VARIABLE
 from xl_negcoke.workbook.cached import CellError, Values, cached_members
 from xl_negcoke.workbook.files import normalise_zip
 
@@ -115,8 +117,68 @@ def formula_cells(data: bytes) -> tuple[set[tuple[str, str]], list[str]]:
     return cells, [ws.title for ws in book.worksheets]
 
 
-def evaluate(data: bytes) -> Recalculation:
-    """Evaluate every formula of a workbook (bytes of an .xlsx / .xlsm)."""
+class _NoProgress:
+    """Stands in for tqdm: the engine's progress bar would litter the terminal and CI logs."""
+
+    total = 0
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+    def update(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+@contextmanager
+def _quiet_progress(formulas_module: object) -> Iterator[None]:
+    module = formulas_module.ExcelModel.complete.__globals__["tqdm"]  # type: ignore[attr-defined]
+    original = module.tqdm
+    module.tqdm = _NoProgress
+    try:
+        yield
+    finally:
+        module.tqdm = original
+
+
+@contextmanager
+def data_folder(data_dir: str | os.PathLike[str] | None) -> Iterator[None]:
+    """Make the NEGCOKE_* functions read `data_dir` (None: leave the default) for a while."""
+    if data_dir is None:
+        yield
+        return
+    from xl_negcoke import udfs
+
+    before = os.environ.get(DATA_ENVIRONMENT_VARIABLE)
+    os.environ[DATA_ENVIRONMENT_VARIABLE] = str(data_dir)
+    udfs.clear_models()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(DATA_ENVIRONMENT_VARIABLE, None)
+        else:
+            os.environ[DATA_ENVIRONMENT_VARIABLE] = before
+        udfs.clear_models()
+
+
+def evaluate(data: bytes, data_dir: str | os.PathLike[str] | None = None) -> Recalculation:
+    """Evaluate every formula of a workbook (bytes of an .xlsx / .xlsm).
+
+    Args:
+        data: the workbook file's bytes.
+        data_dir: the data folder the NEGCOKE_* functions read (None: the default).
+    """
+    with data_folder(data_dir):
+        return _evaluate(data)
+
+
+def _evaluate(data: bytes) -> Recalculation:
     import formulas
     from formulas.tokens.operand import XlError
 
@@ -130,7 +192,8 @@ def evaluate(data: bytes) -> Recalculation:
         with open(path, "wb") as stream:
             stream.write(data)
         logging.getLogger("formulas").setLevel(logging.ERROR)
-        engine = formulas.ExcelModel().loads(path).finish()
+        with _quiet_progress(formulas):
+            engine = formulas.ExcelModel().loads(path).finish()
         solution = engine.calculate()
     except Exception as exc:  # the engine's own failures name no cell; report them as one line
         raise WorkbookError(f"the formula engine could not evaluate the workbook: "
@@ -174,9 +237,15 @@ def evaluate(data: bytes) -> Recalculation:
     return report
 
 
-def recalculate(data: bytes) -> tuple[bytes, Recalculation]:
-    """Evaluate a workbook and return its bytes with every result cached beside its formula."""
-    report = evaluate(data)
+def with_cached_values(data: bytes, values: Values) -> bytes:
+    """The workbook's bytes with `values` cached beside their formulas."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = cached_members(archive, report.values)
-    return normalise_zip(data, members), report
+        members = cached_members(archive, values)
+    return normalise_zip(data, members)
+
+
+def recalculate(data: bytes, data_dir: str | os.PathLike[str] | None = None
+                ) -> tuple[bytes, Recalculation]:
+    """Evaluate a workbook and return its bytes with every result cached beside its formula."""
+    report = evaluate(data, data_dir)
+    return with_cached_values(data, report.values), report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from xl_negcoke.errors import WorkbookError
 from xl_negcoke.model import Model
 from xl_negcoke.workbook.build import build_book
 from xl_negcoke.workbook.files import atomic_write, book_bytes
+from xl_negcoke.workbook.recalc import evaluate, with_cached_values
 
 TEMPLATE_NAME = "negative-coke-outlook-2024-2030"
 
@@ -40,34 +42,44 @@ class Built:
 
 def template_bytes(model: Model, macro_enabled: bool) -> bytes:
     """The template as deterministic bytes (before recalculation)."""
-    if macro_enabled:
-        book = load_workbook(quickstart_path(), keep_vba=True)
-    else:
-        book = None
+    book = load_workbook(quickstart_path(), keep_vba=True) if macro_enabled else None
     return book_bytes(build_book(model, book))
 
 
 def build_workbook(model: Model, out_dir: str | Path,
                    progress: Callable[[str], None] = lambda _: None,
-                   finish: Callable[[bytes], bytes] | None = None) -> list[Built]:
-    """Write `<out_dir>/negative-coke-outlook-2024-2030.xlsx` and `.xlsm`.
+                   data_dir: str | Path | None = None, recalculate: bool = True) -> list[Built]:
+    """Write `<out_dir>/negative-coke-outlook-2024-2030.xlsx` and `.xlsm`, with cached values.
+
+    Both files hold the same cells, so the formulas are evaluated once (on the .xlsx) and the
+    results cached in both. Nothing is written unless every formula evaluates.
 
     Args:
-        model: the model the formulas will evaluate against.
+        model: the model the template is laid out for.
         out_dir: the folder; created if missing.
         progress: called with one line per step.
-        finish: turns built bytes into final bytes (the recalculation that adds cached values).
+        data_dir: the data folder the NEGCOKE_* functions read while evaluating.
+        recalculate: False writes formulas without cached values.
+
+    Raises:
+        WorkbookError: a formula that does not evaluate (nothing is written).
     """
     out = Path(out_dir)
+    progress(f"laying out {TEMPLATE_NAME}.xlsx and .xlsm")
+    files = {".xlsx": template_bytes(model, False), ".xlsm": template_bytes(model, True)}
+    if recalculate:
+        start = time.perf_counter()
+        report = evaluate(files[".xlsx"], data_dir)
+        progress(f"evaluated {report.formula_cells:,} formula cells ({report.udf_calls} NEGCOKE_* "
+                 f"calls) in {time.perf_counter() - start:.1f} s")
+        if report.problems:
+            sheet, cell, reason = report.problems[0]
+            raise WorkbookError(f"{len(report.problems)} formula cells did not evaluate (first "
+                                f"{sheet}!{cell}: {reason}); nothing was written")
+        files = {suffix: with_cached_values(data, report.values) for suffix, data in files.items()}
     results: list[Built] = []
-    files = []
-    for suffix, macro_enabled in ((".xlsx", False), (".xlsm", True)):
-        progress(f"building {TEMPLATE_NAME}{suffix}")
-        data = template_bytes(model, macro_enabled)
-        if finish is not None:
-            data = finish(data)
-        files.append((out / f"{TEMPLATE_NAME}{suffix}", data))
-    for path, data in files:  # write only when every file was built
+    for suffix, data in files.items():  # written only once every file is ready
+        path = out / f"{TEMPLATE_NAME}{suffix}"
         atomic_write(path, data)
         results.append(Built(path, len(data)))
     return results
