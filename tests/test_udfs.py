@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 import subprocess
 import sys
 from datetime import date, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -607,3 +609,66 @@ def test_years_cover_the_documented_range():
         assert isinstance(NEGCOKE_FORECAST("Global", year), float)
     for year in (FIRST_YEAR - 1, LAST_YEAR + 1):
         assert_error_text(NEGCOKE_FORECAST("Global", year))
+
+
+# -------------------------------------------------------------------------------------------
+# the documented examples (docs/in-excel.md, and README.md once the section is pasted there)
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS = [path for path in (ROOT / "docs" / "in-excel.md", ROOT / "README.md")
+             if path.exists() and "NEGCOKE_FORECAST(" in path.read_text(encoding="utf-8")]
+FUNCTIONS = {function.__name__: function for function in UDFS}
+
+
+def documented_examples() -> list[tuple[str, str, str]]:
+    """(document, formula, shown result) for each table row whose first cell is one formula."""
+    examples = []
+    for path in DOCUMENTS:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
+            if len(cells) >= 2 and re.fullmatch(r"`=NEGCOKE_\w+\(.*\)`", cells[0]):
+                examples.append((path.name, cells[0][2:-1], cells[1].replace("\\|", "|")))
+    return examples
+
+
+def evaluate(formula: str) -> object:
+    """An Excel formula of literals evaluated with our functions (an omitted argument is None)."""
+    python = re.sub(r",\s*(?=,)", ", None", formula)
+    return eval(python, {"__builtins__": {}}, dict(FUNCTIONS))  # our own docs, literals only
+
+
+def shown(result: object, like: str) -> str:
+    """`result` formatted the way the document shows `like`."""
+    if like.startswith("`"):
+        text = f"`{result}`"
+        return text[: len(like) - 4] + "...`" if like.endswith("...`") else text
+    if like.endswith("%"):
+        return f"{result * 100:.1f}%"
+    if isinstance(result, int):
+        return str(result)
+    decimals = len(like.partition(".")[2])
+    return f"{result:,.{decimals}f}"
+
+
+def test_documents_have_examples_for_every_function():
+    """The In Excel section shows at least one example per formula."""
+    assert DOCUMENTS
+    formulas = " ".join(formula for _, formula, _ in documented_examples())
+    text = (ROOT / "docs" / "in-excel.md").read_text(encoding="utf-8")
+    for name in FUNCTIONS:
+        assert f"{name}(" in formulas or f"={name}(" in text, name
+
+
+@pytest.mark.parametrize(("document", "formula", "expected"), documented_examples(),
+                         ids=[f"{d}:{f}" for d, f, _ in documented_examples()])
+def test_documented_result_is_what_the_function_returns(document, formula, expected):
+    """Every formula in a documentation table shows the result the function really returns."""
+    assert shown(evaluate(formula), expected) == expected
+
+
+def test_documented_table_is_what_negcoke_table_returns():
+    """The NEGCOKE_TABLE example in the docs is the function's output, rounded to 0.1."""
+    text = (ROOT / "docs" / "in-excel.md").read_text(encoding="utf-8")
+    for row in NEGCOKE_TABLE("type", "revenue", 2023, 2030):
+        cells = [f"{cell:,.1f}" if isinstance(cell, float) else str(cell) for cell in row]
+        assert "| " + " | ".join(cells) + " |" in text
