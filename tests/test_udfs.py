@@ -368,6 +368,17 @@ def test_same_assumptions_content_builds_the_model_once(monkeypatch):
     assert len(built) == 2  # the embedded model for the key list, then the range's model
 
 
+def test_ranges_with_empty_numbers_as_nan_share_one_model(monkeypatch):
+    """NaN cells (fresh objects each call) in a note column still find the memoized model."""
+    built = []
+    real_load_model = udfs.load_model
+    monkeypatch.setattr(udfs, "load_model", lambda **kw: built.append(kw) or real_load_model(**kw))
+    for _ in range(5):
+        rows = [["key", "value", "note"], ["coke_per_anode_t", 1.6, float("nan")]]
+        assert isinstance(NEGCOKE_FORECAST("Global", 2030, None, None, rows), float)
+    assert len(built) == 2  # the embedded model for the key list, then the range's model
+
+
 def test_editing_the_same_list_in_place_is_seen():
     """Changing a value inside the very list passed before gives the new number (no stale memo)."""
     rows = assumptions_range()

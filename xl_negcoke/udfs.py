@@ -54,6 +54,7 @@ MODEL_CACHE_SIZE = 32
 MAX_MESSAGE_CHARS = 500
 
 _YEARS = f"{FIRST_YEAR}-{LAST_YEAR}"
+_NAN = float("nan")
 #: What a valid name looks like, for "missing" messages (the model lists close names itself).
 _VALID_NAMES = {
     "segment": 'a segment such as "Power Battery" (see NEGCOKE_SEGMENTS("all"))',
@@ -221,15 +222,16 @@ def _name_slow(value: Any, name: str, default: str | None, valid: str) -> str:
 _lock = threading.Lock()
 _models: OrderedDict[tuple, Model | NegcokeError] = OrderedDict()
 _base: list[Model] = []  # the model of the embedded dataset, once built
-_recent: list = [None, None]  # [copy of the last assumptions list seen, its model]
+_recent: tuple = (None, None)  # (copy of the last assumptions list seen, its model), swapped whole
 
 
 def clear_models() -> None:
     """Forget every built model (after the data folder changed, and in tests)."""
+    global _recent
     with _lock:
         _models.clear()
         _base.clear()
-        _recent[:] = [None, None]
+        _recent = (None, None)
 
 
 def _base_model() -> Model:
@@ -245,15 +247,17 @@ def _model(assumptions: Any) -> Model:
     if assumptions is None:
         return _base[0] if _base else _base_model()
     if type(assumptions) is list:
+        recent = _recent
         try:
-            if assumptions == _recent[0]:  # the same range as the previous call: no hashing
-                return _recent[1]
+            if assumptions == recent[0]:  # the same range as the previous call: no hashing
+                return recent[1]
         except ValueError:  # rows that are numpy arrays do not compare to one truth value
             pass
     return _model_slow(assumptions)
 
 
 def _model_slow(assumptions: Any) -> Model:
+    global _recent
     rows = _assumption_rows(assumptions)
     if rows is None:
         return _base_model()
@@ -279,7 +283,7 @@ def _model_slow(assumptions: Any) -> Model:
     if isinstance(entry, NegcokeError):
         raise entry.with_traceback(None)
     if type(assumptions) is list:
-        _recent[:] = [[row.copy() if type(row) is list else row for row in assumptions], entry]
+        _recent = ([row.copy() if type(row) is list else row for row in assumptions], entry)
     return entry
 
 
@@ -301,7 +305,9 @@ def _assumption_rows(assumptions: Any) -> list[tuple] | None:
     for row in assumptions:
         if hasattr(row, "tolist") and not isinstance(row, numbers.Number):
             row = row.tolist()
-        rows.append(tuple(row) if isinstance(row, (list, tuple)) else (row,))
+        cells = row if isinstance(row, (list, tuple)) else (row,)
+        # one NaN object for every NaN, so that equal ranges give equal (cache) keys
+        rows.append(tuple(_NAN if type(cell) is float and cell != cell else cell for cell in cells))
     if all(_is_blank(cell) for row in rows for cell in row):
         return None
     return rows
