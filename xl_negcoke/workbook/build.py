@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, PieChart, Reference
+from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
@@ -34,6 +35,8 @@ ASSUMPTIONS = "Assumptions"
 SOURCES = "Sources"
 CHECKS = "Checks"
 CONF = "xlwings.conf"
+CACHE = "Cache"
+CACHE_FIRST_ROW = 3
 UDF_MODULE = "xl_negcoke.udfs"
 CAGR_COLUMN = "N"
 FIRST_BLOCK_ROW = 4
@@ -78,6 +81,25 @@ class _Writer:
         self.facts: tuple[str, int, dict[str, int], dict[str, str]] | None = None
         self.checks: list[tuple[str, dict[int, str] | str]] = []
         self.companies = [c for c in model.segments("company") if c != "Others"]
+        self.cache_row = CACHE_FIRST_ROW
+
+    def call(self, ws: Worksheet, cells: str, formula: str) -> None:
+        """Write a NEGCOKE_* call over `cells` (one cell or an array block) with a fallback.
+
+        The fallback is a same-shaped block on the hidden Cache sheet that every recalculation
+        fills with the call's last result, so a spreadsheet without the functions (Excel without
+        the add-in, LibreOffice, viewers) shows those numbers instead of #NAME?.
+        """
+        c1, r1, c2, r2 = range_boundaries(cells if ":" in cells else f"{cells}:{cells}")
+        height, width = r2 - r1 + 1, c2 - c1 + 1
+        cache = (f"$A${self.cache_row}" if height == width == 1 else
+                 f"$A${self.cache_row}:${get_column_letter(width)}${self.cache_row + height - 1}")
+        self.cache_row += height
+        wrapped = f"=IFERROR({formula[1:]},{CACHE}!{cache})"
+        if height == width == 1 and not formula.startswith("=NEGCOKE_TABLE"):
+            ws[cells.split(":")[0]] = wrapped
+        else:
+            ws[cells.split(":")[0]] = ArrayFormula(cells, wrapped)
 
     # -- sizes --------------------------------------------------------------------------------
 
@@ -165,7 +187,7 @@ class _Writer:
         last_row = placed.total_row or max(placed.rows.values())
         last_col = year_column(block.end)
         formula = negcoke("TABLE", block.dimension, block.metric, block.start, block.end)
-        ws[f"A{placed.header_row}"] = ArrayFormula(f"A{placed.header_row}:{last_col}{last_row}", formula)
+        self.call(ws, f"A{placed.header_row}:{last_col}{last_row}", formula)
         number_format = styles.NUMBER_FORMATS[block.metric]
         _header_style(ws, placed.header_row, last_col)
         for row in range(placed.header_row + 1, last_row + 1):
@@ -258,7 +280,7 @@ class _Writer:
                 column = year_column(item.year)
                 formula = negcoke(item.kind.upper(), item.segment, item.year, item.metric)
                 number_format = styles.NUMBER_FORMATS["share" if item.kind == "share" else item.metric]
-            ws[f"{column}{row}"] = formula
+            self.call(ws, f"{column}{row}", formula)
             ws[f"{column}{row}"].number_format = number_format
             ws[f"{column}{row}"].font = styles.TOTAL
             if item.name:
@@ -278,9 +300,8 @@ class _Writer:
             ws[f"{column}{header}"].font = styles.HEADER
             ws[f"{column}{header}"].fill = styles.HEADER_FILL
             count = len(self.rows_of(dimension))
-            ws[f"{column}{header + 1}"] = ArrayFormula(
-                f"{column}{header + 1}:{column}{header + count}", negcoke("SEGMENTS", dimension,
-                                                                          live=False))
+            self.call(ws, f"{column}{header + 1}:{column}{header + count}",
+                      negcoke("SEGMENTS", dimension, live=False))
 
     def _write_companyfacts(self, ws: Worksheet, block: layout.CompanyFacts, top: int,
                             sheet: _Sheet) -> None:
@@ -298,7 +319,7 @@ class _Writer:
             rows[company] = row
             ws[f"A{row}"] = company
             for name, column in columns.items():
-                ws[f"{column}{row}"] = negcoke("COMPANY", company, name, BASE_YEAR)
+                self.call(ws, f"{column}{row}", negcoke("COMPANY", company, name, BASE_YEAR))
         self.facts = (ws.title, header, rows, columns)
 
     def _write_ranking(self, ws: Worksheet, block: layout.Ranking, top: int, sheet: _Sheet) -> None:
@@ -355,10 +376,10 @@ class _Writer:
                 ws[f"B{row}"] = f"={ref(facts_sheet, f'{columns[name]}{facts_rows[company]}', ws.title)}"
             row += 1
             ws[f"A{row}"] = "Business overview"
-            ws[f"B{row}"] = negcoke("SOURCE", company, live=False)
+            self.call(ws, f"B{row}", negcoke("SOURCE", company, live=False))
             row += 1
             ws[f"A{row}"] = "Key news"
-            ws[f"B{row}"] = negcoke("COMPANY", company, "news", BASE_YEAR)
+            self.call(ws, f"B{row}", negcoke("COMPANY", company, "news", BASE_YEAR))
             row += 1
             first = self.tables[block.tables[0]]
             ws[f"A{row}"] = "Figures"
@@ -483,7 +504,7 @@ class _Writer:
 # the other sheets
 
 
-def _write_contents(ws: Worksheet, model: Model, sheets: list[str]) -> None:
+def _write_contents(ws: Worksheet, writer: _Writer, sheets: list[str]) -> None:
     ws["A1"] = "Negative Coke Market, Global Outlook and Forecast 2024-2030"
     ws["A1"].font = styles.TITLE
     ws["A2"] = "A live model: every number is a NEGCOKE_* formula or a native formula on one"
@@ -494,11 +515,18 @@ def _write_contents(ws: Worksheet, model: Model, sheets: list[str]) -> None:
         ("Dataset", negcoke("INFO", "dataset_id", live=False)),
         ("Model version", negcoke("INFO", "version", live=False)),
         ("Base year", negcoke("INFO", "base_year", live=False)),
+        ("Numbers", '=IF(ISERROR(NEGCOKE_INFO("version")),"values of the last recalculation '
+                    '(NEGCOKE_* functions not loaded)","live (NEGCOKE_* functions loaded)")'),
     )
     for offset, (label, formula) in enumerate(rows, start=4):
         ws[f"A{offset}"] = label
         ws[f"A{offset}"].font = styles.TOTAL
-        ws[f"B{offset}"] = formula
+        if formula.startswith("=NEGCOKE_"):
+            writer.call(ws, f"B{offset}", formula)
+        elif label == "Numbers":  # an array formula, so LibreOffice re-evaluates it on load
+            ws[f"B{offset}"] = ArrayFormula(f"B{offset}", formula)
+        else:
+            ws[f"B{offset}"] = formula
     ws["A10"] = "Sheet"
     ws["B10"] = "Go to"
     _header_style(ws, 10, "B")
@@ -603,6 +631,13 @@ def _write_sources(ws: Worksheet, model: Model) -> None:
     ws.column_dimensions["D"].width = 110
     ws.freeze_panes = f"A{header + 1}"
     _page_setup(ws)
+
+
+def _write_cache(ws: Worksheet) -> None:
+    ws["A1"] = ("Values of the last recalculation of every NEGCOKE_* call: shown when the "
+                "functions are not loaded (Excel without the add-in, LibreOffice, viewers)")
+    ws["A1"].font = styles.SUBTITLE
+    ws.sheet_state = "hidden"
 
 
 def write_conf(ws: Worksheet) -> None:
@@ -734,7 +769,10 @@ def build_book(model: Model, book: Workbook | None = None) -> Workbook:
         conf.title = CONF
         book.move_sheet(conf, len(book.worksheets) - 1 - book.worksheets.index(conf))
     _set_conf(conf)
-    _write_contents(contents, model, [ws.title for ws in book.worksheets[1:]])
+    cache = book.create_sheet(CACHE, len(book.worksheets) - 1)
+    _write_contents(contents, writer, [ws.title for ws in book.worksheets[1:]
+                                       if ws.title not in (CACHE, CONF)])
+    _write_cache(cache)
     book.active = 0
     return book
 

@@ -75,9 +75,14 @@ def _format(attributes: list[tuple[str, str]]) -> str:
 def _cell_xml(attributes: list[tuple[str, str]], formula: str, value: object) -> str:
     kind, text = encode(value)
     attributes = [(k, v) for k, v in attributes if k != "t"]
+    if kind == "str" and not formula:
+        kind = "inlineStr"  # a constant string, not a formula's result
     if kind:
         attributes = [*attributes[:1], ("t", kind), *attributes[1:]]
-    body = formula + ("" if text is None else f"<v>{escape(text)}</v>")
+    if kind == "inlineStr":
+        body = f"<is><t>{escape(str(text))}</t></is>"
+    else:
+        body = formula + ("" if text is None else f"<v>{escape(text)}</v>")
     return f"<c{_format(attributes)}>{body}</c>" if body else f"<c{_format(attributes)}/>"
 
 
@@ -157,10 +162,12 @@ def patch_calc_properties(xml: str) -> str:
     return xml[: match.start()] + f"<calcPr{_format(attributes)}/>" + xml[match.end():]
 
 
-def cached_members(archive: zipfile.ZipFile, values: Values) -> dict[str, bytes]:
-    """The replaced zip members (sheets and workbook.xml) that carry `values`."""
+def cached_members(archive: zipfile.ZipFile, values: Values, constants: Values | None = None
+                   ) -> dict[str, bytes]:
+    """The replaced zip members (sheets and workbook.xml) that carry `values` (formula results)
+    and `constants` (plain values, replacing whatever those cells held)."""
     per_sheet: dict[str, dict[str, object]] = {}
-    for (sheet, coordinate), value in values.items():
+    for (sheet, coordinate), value in [*values.items(), *(constants or {}).items()]:
         per_sheet.setdefault(sheet, {})[coordinate] = value
     parts = sheet_parts(archive)
     unknown = sorted(set(per_sheet) - set(parts))

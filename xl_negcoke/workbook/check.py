@@ -78,7 +78,7 @@ def check_workbook(data: bytes, data_dir: str | os.PathLike[str] | None = None) 
 
 def _failed_checks(recalculation: Recalculation, report: CheckReport) -> None:
     for (sheet, cell), value in sorted(recalculation.values.items()):
-        if sheet != CHECKS or not cell.startswith(CAGR_COLUMN) and cell != "B2":
+        if sheet != CHECKS or (not cell.startswith(CAGR_COLUMN) and cell != "B2"):
             continue
         report.checks += 1
         if value is not True:

@@ -13,8 +13,8 @@ import os
 import re
 import tempfile
 import zipfile
-from zlib import error as zlib_error
 from pathlib import Path
+from zlib import error as zlib_error
 
 from openpyxl import Workbook
 

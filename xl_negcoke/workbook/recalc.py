@@ -23,15 +23,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from openpyxl import load_workbook
-from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.utils.cell import (
+    column_index_from_string,
+    coordinate_from_string,
+    get_column_letter,
+    range_boundaries,
+)
 from openpyxl.worksheet.formula import ArrayFormula
 
 from xl_negcoke.errors import WorkbookError
 from xl_negcoke.model.dataset import DATA_ENVIRONMENT_VARIABLE
+from xl_negcoke.workbook.build import CACHE
 from xl_negcoke.workbook.cached import CellError, Values, cached_members
 from xl_negcoke.workbook.files import normalise_zip
 
 _KEY = re.compile(r"^'?\[(?P<book>[^\]]+)\](?P<sheet>.*?)'?!(?P<ref>[A-Z$0-9:]+)$")
+_CACHE_FALLBACK = re.compile(r",Cache!\$?(?P<column>[A-Z]+)\$?(?P<row>\d+)(?::\$?[A-Z]+\$?\d+)?\)$")
 ERROR_TEXT = re.compile(r"^#(N/A|VALUE!|REF!|NAME\?|DIV/0!|NUM!|NULL!|SPILL!|CALC!)")
 
 
@@ -41,6 +48,7 @@ class Recalculation:
 
     values: Values
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # sheet, cell, reason
+    cache: Values = field(default_factory=dict)  # the Cache sheet's fallback values
     formula_cells: int = 0
     udf_calls: int = 0
 
@@ -101,20 +109,33 @@ def _register(counter: list[int]) -> None:
         functions[name] = _adapt(function, counter)
 
 
-def formula_cells(data: bytes) -> tuple[set[tuple[str, str]], list[str]]:
-    """Every formula cell (each cell of an array block too) and the sheet titles."""
+def formula_cells(data: bytes) -> tuple[set[tuple[str, str]], list[str], dict]:
+    """Every formula cell (each cell of an array block too), the sheet titles, and for each
+    NEGCOKE_* call with a Cache fallback: formula cell -> its cell on the Cache sheet."""
     book = load_workbook(io.BytesIO(data))
     cells: set[tuple[str, str]] = set()
+    cache: dict[tuple[str, str], tuple[str, str]] = {}
     for ws in book.worksheets:
         for row in ws.iter_rows():
             for cell in row:
                 if isinstance(cell.value, ArrayFormula):
-                    c1, r1, c2, r2 = range_boundaries(cell.value.ref)
-                    cells |= {(ws.title, f"{get_column_letter(c)}{r}")
-                              for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+                    block, text = cell.value.ref, cell.value.text or ""
                 elif cell.data_type == "f":
-                    cells.add((ws.title, cell.coordinate))
-    return cells, [ws.title for ws in book.worksheets]
+                    block, text = cell.coordinate, str(cell.value)
+                else:
+                    continue
+                c1, r1, c2, r2 = range_boundaries(block if ":" in block else f"{block}:{block}")
+                block_cells = [(ws.title, f"{get_column_letter(c)}{r}")
+                               for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+                cells.update(block_cells)
+                fallback = _CACHE_FALLBACK.search(text)
+                if fallback:
+                    cache_column = column_index_from_string(fallback["column"])
+                    cache_row = int(fallback["row"])
+                    for sheet, coordinate in block_cells:
+                        column, number = coordinate_from_string(coordinate)
+                        cache[(sheet, coordinate)] = (CACHE, f"{get_column_letter(cache_column + column_index_from_string(column) - c1)}{cache_row + number - r1}")
+    return cells, [ws.title for ws in book.worksheets], cache
 
 
 class _NoProgress:
@@ -184,7 +205,7 @@ def _evaluate(data: bytes) -> Recalculation:
 
     counter = [0]
     _register(counter)
-    wanted, sheets = formula_cells(data)
+    wanted, sheets, cache = formula_cells(data)
     by_upper = {s.upper(): s for s in sheets}
     folder = tempfile.mkdtemp(prefix="xl-negcoke-")
     path = os.path.join(folder, "book.xlsx")
@@ -234,13 +255,16 @@ def _evaluate(data: bytes) -> Recalculation:
         elif isinstance(value, str) and ERROR_TEXT.match(value):
             report.problems.append((*cell, value))
         report.values[cell] = value
+        if cell in cache:
+            report.cache[cache[cell]] = value
     return report
 
 
-def with_cached_values(data: bytes, values: Values) -> bytes:
-    """The workbook's bytes with `values` cached beside their formulas."""
+def with_cached_values(data: bytes, values: Values, constants: Values | None = None) -> bytes:
+    """The workbook's bytes with `values` cached beside their formulas and `constants` (the
+    Cache sheet) written as plain cell values."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = cached_members(archive, values)
+        members = cached_members(archive, values, constants)
     return normalise_zip(data, members)
 
 
@@ -248,4 +272,4 @@ def recalculate(data: bytes, data_dir: str | os.PathLike[str] | None = None
                 ) -> tuple[bytes, Recalculation]:
     """Evaluate a workbook and return its bytes with every result cached beside its formula."""
     report = evaluate(data, data_dir)
-    return with_cached_values(data, report.values), report
+    return with_cached_values(data, report.values, report.cache), report

@@ -76,7 +76,8 @@ def build_workbook(model: Model, out_dir: str | Path,
             sheet, cell, reason = report.problems[0]
             raise WorkbookError(f"{len(report.problems)} formula cells did not evaluate (first "
                                 f"{sheet}!{cell}: {reason}); nothing was written")
-        files = {suffix: with_cached_values(data, report.values) for suffix, data in files.items()}
+        files = {suffix: with_cached_values(data, report.values, report.cache)
+                 for suffix, data in files.items()}
     results: list[Built] = []
     for suffix, data in files.items():  # written only once every file is ready
         path = out / f"{TEMPLATE_NAME}{suffix}"
