@@ -145,7 +145,7 @@ def test_unknown_segment_lists_the_closest_names(model):
     with pytest.raises(UnknownNameError) as caught:
         model.value("Powr Battery", 2027)
     assert caught.value.valid[0] == "Power Battery"
-    assert str(caught.value).startswith('unknown segment "Powr Battery"; valid: Power Battery')
+    assert str(caught.value).startswith('unknown segment "Powr Battery"; closest: Power Battery')
     assert isinstance(caught.value, KeyError)
 
 

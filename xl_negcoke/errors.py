@@ -20,17 +20,19 @@ class UnknownNameError(NegcokeError, KeyError):
 
     excel_code = "#N/A"
 
-    def __init__(self, kind: str, name: object, valid: list[str], hint: str = "") -> None:
+    def __init__(self, kind: str, name: object, valid: list[str], hint: str = "",
+                 complete: bool = True) -> None:
         self.kind = kind
         self.name = name
         self.valid = valid
         self.hint = hint
+        self.complete = complete  # False: `valid` holds only the closest names
         super().__init__(str(self))
 
     def __str__(self) -> str:
         text = f'unknown {self.kind} "{self.name}"'
         if self.valid:
-            text += f"; valid: {', '.join(self.valid)}"
+            text += f"; {'valid' if self.complete else 'closest'}: {', '.join(self.valid)}"
         if self.hint:
             text += f" ({self.hint})"
         return text

@@ -64,6 +64,9 @@ def normalise(text: object) -> str:
     return "".join(ch for ch in folded if ch.isalnum())
 
 
+FEW_NAMES = 16  # up to this many valid names, an error lists them all
+
+
 class Resolver:
     """Maps user spellings to canonical names of one kind, remembering every answer."""
 
@@ -100,15 +103,19 @@ class Resolver:
             if len(self._memo) < 10_000:
                 self._memo[raw] = name
             return name
-        raise UnknownNameError(self.kind, raw, self.closest(raw), self.hint)
+        raise UnknownNameError(self.kind, raw, self.closest(raw), self.hint,
+                               complete=len(self.names) <= FEW_NAMES)
 
     def closest(self, raw: object, count: int = 3) -> list[str]:
-        """The valid names closest to `raw`, best first (at least one when any exist)."""
+        """Every valid name when there are few (FEW_NAMES or fewer); otherwise the names
+        closest to `raw`, best first (none when nothing is close: the hint then says where to
+        look)."""
+        if len(self.names) <= FEW_NAMES:
+            return list(self.names)
         key = normalise(raw)
         by_key = {normalise(n): n for n in self.names}
         matches = difflib.get_close_matches(key, list(by_key), n=count, cutoff=0.5)
         if not matches:
             alias_hits = difflib.get_close_matches(key, list(self._lookup), n=count, cutoff=0.6)
             matches = [normalise(self._lookup[a]) for a in alias_hits]
-        names = list(dict.fromkeys(by_key[m] for m in matches))
-        return names or list(self.names[:count])
+        return list(dict.fromkeys(by_key[m] for m in matches))
