@@ -16,7 +16,9 @@ from pathlib import Path
 
 from xl_negcoke.errors import DataError
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+# The embedded dataset: data/ at the top of the repository, shipped inside the package as
+# xl_negcoke/_data (a link to data/ in the repository, a copy in an installed wheel).
+DEFAULT_DATA_DIR = (Path(__file__).resolve().parents[1] / "_data").resolve()
 DATA_ENVIRONMENT_VARIABLE = "XL_NEGCOKE_DATA"  # an analyst's own data folder, for Excel and CLI
 
 FIRST_YEAR = 2019
