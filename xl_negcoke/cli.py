@@ -154,6 +154,23 @@ def command_check(args: argparse.Namespace) -> int:
     return EXIT_OK if not report.problems else EXIT_PROBLEMS
 
 
+def command_refresh(args: argparse.Namespace) -> int:
+    """Bring a workbook up to date with the current dataset and template, keeping user work."""
+    from xl_negcoke.model import load_model
+    from xl_negcoke.workbook.refresh import backup_path, refresh_file
+
+    model = load_model(args.data)
+    plan = refresh_file(args.path, model, reset_inputs=args.reset_inputs, dry_run=args.dry_run,
+                        force=args.force, data_dir=args.data)
+    for line in plan.lines():
+        print(f"  {line}")
+    if args.dry_run:
+        print(f"dry run: {args.path} was not changed")
+    else:
+        print(f"refreshed {args.path} (previous version kept as {backup_path(Path(args.path)).name})")
+    return EXIT_OK
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -168,6 +185,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "recalc": command_recalc,
     "snapshot": command_snapshot,
     "check": command_check,
+    "refresh": command_refresh,
 }
 
 
@@ -203,6 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="recalculate and report every problem")
     check.add_argument("path", metavar="PATH", help="an .xlsx or .xlsm workbook")
     check.add_argument("--data", metavar="DIR", help="data folder the NEGCOKE_* functions read")
+
+    refresh = commands.add_parser("refresh", help="update a workbook's model-owned parts, keep yours")
+    refresh.add_argument("path", metavar="PATH", help="an .xlsx or .xlsm made by xl-negcoke build")
+    refresh.add_argument("--data", metavar="DIR", help="data folder (default: the embedded dataset)")
+    refresh.add_argument("--reset-inputs", action="store_true",
+                         help="set every Assumptions input back to the dataset's value")
+    refresh.add_argument("--dry-run", action="store_true", help="list the changes; write nothing")
+    refresh.add_argument("--force", action="store_true", help="refresh even while Excel's lock file exists")
     return parser
 
 

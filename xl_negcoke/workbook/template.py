@@ -7,12 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from xl_negcoke.errors import WorkbookError
 from xl_negcoke.model import Model
-from xl_negcoke.workbook.build import build_book
+from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, build_book
 from xl_negcoke.workbook.files import atomic_write, book_bytes
+from xl_negcoke.workbook.ownership import record_book, write_record
 from xl_negcoke.workbook.recalc import evaluate, with_cached_values
 
 TEMPLATE_NAME = "negative-coke-outlook-2024-2030"
@@ -43,7 +44,27 @@ class Built:
 def template_bytes(model: Model, macro_enabled: bool) -> bytes:
     """The template as deterministic bytes (before recalculation)."""
     book = load_workbook(quickstart_path(), keep_vba=True) if macro_enabled else None
-    return book_bytes(build_book(model, book))
+    return book_bytes(owned_book(model, book))
+
+
+def owned_book(model: Model, book: Workbook | None = None) -> Workbook:
+    """The built template with its ownership record (what refresh may rewrite)."""
+    from xl_negcoke import __version__
+
+    built = build_book(model, book)
+    write_record(built, record_book(built, __version__, model.dataset.dataset_id,
+                                    input_cells(built)))
+    return built
+
+
+def input_cells(book: Workbook) -> dict[str, set[str]]:
+    """The cells an analyst is meant to edit: the scenario and every assumption value."""
+    ws = book[ASSUMPTIONS]
+    cells = {"B3"}
+    for row in range(ASSUMPTIONS_HEADER_ROW + 1, ws.max_row + 1):
+        if ws.cell(row, 1).value is not None:
+            cells.add(f"B{row}")
+    return {ASSUMPTIONS: cells}
 
 
 def build_workbook(model: Model, out_dir: str | Path,
