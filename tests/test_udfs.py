@@ -623,10 +623,10 @@ def test_years_cover_the_documented_range():
 
 
 # -------------------------------------------------------------------------------------------
-# the documented examples (docs/in-excel.md, and README.md once the section is pasted there)
+# the documented examples (the "In Excel" section of README.md)
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCUMENTS = [path for path in (ROOT / "docs" / "in-excel.md", ROOT / "README.md")
+DOCUMENTS = [path for path in (ROOT / "README.md",)
              if path.exists() and "NEGCOKE_FORECAST(" in path.read_text(encoding="utf-8")]
 FUNCTIONS = {function.__name__: function for function in UDFS}
 
@@ -665,7 +665,7 @@ def test_documents_have_examples_for_every_function():
     """The In Excel section shows at least one example per formula."""
     assert DOCUMENTS
     formulas = " ".join(formula for _, formula, _ in documented_examples())
-    text = (ROOT / "docs" / "in-excel.md").read_text(encoding="utf-8")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in FUNCTIONS:
         assert f"{name}(" in formulas or f"={name}(" in text, name
 
@@ -679,7 +679,7 @@ def test_documented_result_is_what_the_function_returns(document, formula, expec
 
 def test_documented_table_is_what_negcoke_table_returns():
     """The NEGCOKE_TABLE example in the docs is the function's output, rounded to 0.1."""
-    text = (ROOT / "docs" / "in-excel.md").read_text(encoding="utf-8")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
     for row in NEGCOKE_TABLE("type", "revenue", 2023, 2030):
         cells = [f"{cell:,.1f}" if isinstance(cell, float) else str(cell) for cell in row]
         assert "| " + " | ".join(cells) + " |" in text
