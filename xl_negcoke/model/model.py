@@ -6,7 +6,7 @@ All scenarios are computed once when the model loads; every question after that 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -359,17 +359,18 @@ class Model:
             if field_name == "rank":
                 return self.ranking(year_number, scenario=scenario).index(company_name) + 1
             return self.value(company_name, year_number, field_name, scenario)
-        facts: dict[str, object] = {
-            "hq_country": company.hq_country,
-            "region": next(c.region for c in self.dataset.countries if c.name == company.hq_country),
-            "type": company.type,
-            "tier": self.tier(company_name),
-            "first_year": company.first_year,
-            "last_year": company.last_year,
-            "news": self._latest_news(company_name),
-            "source": company.source,
+        facts: dict[str, Callable[[], object]] = {
+            "hq_country": lambda: company.hq_country,
+            "region": lambda: next(c.region for c in self.dataset.countries
+                                   if c.name == company.hq_country),
+            "type": lambda: company.type,
+            "tier": lambda: self.tier(company_name),
+            "first_year": lambda: company.first_year,
+            "last_year": lambda: company.last_year,
+            "news": lambda: self._latest_news(company_name),
+            "source": lambda: company.source,
         }
-        return facts[field_name]  # type: ignore[return-value]
+        return facts[field_name]()  # type: ignore[return-value]
 
     def ranking(self, year: int = BASE_YEAR, metric: str = "revenue", scenario: str = "base"
                 ) -> list[str]:
@@ -387,7 +388,7 @@ class Model:
         ranked = self.ranking(BASE_YEAR, "capacity")
         if name in ranked[:5]:
             return "Tier 1"
-        if self._flat[(name, BASE_YEAR, "capacity", "base")] >= 100 or self.dataset_capacity(name) >= 100:
+        if self.dataset_capacity(name) >= 100:
             return "Tier 2"
         return "Tier 3"
 
