@@ -3,19 +3,26 @@
 Every number in a report sheet is a formula: tables are one NEGCOKE_TABLE array formula each,
 headline figures single NEGCOKE_* cells, and totals, shares, growth and checks native Excel
 formulas on those cells. Every NEGCOKE_* call takes the Scenario cell and the Assumptions range.
+
+Pages print the way a reader expects: one scale for every report sheet (the timeline A:N fits
+the width of A4 landscape), blocks and chart rows never cut by a page break, long text wrapped
+in rows tall enough to show it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, PieChart, Reference
-from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.chart.label import DataLabelList
+from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_negcoke.model import BASE_YEAR, FIRST_YEAR, LAST_YEAR, Model
@@ -39,9 +46,17 @@ CACHE = "Cache"
 CACHE_FIRST_ROW = 3
 UDF_MODULE = "xl_negcoke.udfs"
 CAGR_COLUMN = "N"
+LAST_COLUMN = CAGR_COLUMN  # report sheets print A:N
 FIRST_BLOCK_ROW = 4
 ASSUMPTIONS_HEADER_ROW = 5
 TOLERANCE = "1E-9"
+TITLE_ROW_HEIGHT = 24.0
+BLOCK_TITLE_ROW_HEIGHT = 17.0
+PRINT_TITLE_ROWS = "1:2"
+HEADER_LABELS = {"global": "Market", "type": "Type", "application": "Application",
+                 "region": "Region", "company": "Company", "country": "Country"}
+SHEET_NOTES = {ASSUMPTIONS: "Every input (blue cells) and the scenario selector",
+               SOURCES: "The provenance of every number", CHECKS: "Reconciliation checks"}
 
 
 @dataclass
@@ -69,6 +84,23 @@ class _Sheet:
     spec: layout.Sheet
     tops: list[int] = field(default_factory=list)
     charts: list[tuple[str, object]] = field(default_factory=list)
+    band: tuple[int, int] | None = None  # first and last row reserved for the charts
+    units: list[tuple[int, int]] = field(default_factory=list)  # rows a page break must not cut
+    heights: dict[int, float] = field(default_factory=dict)  # rows taller than the default
+
+
+def _charted(block: layout.Block) -> bool:
+    return (isinstance(block, layout.Table) and block.chart is not None) or \
+        (isinstance(block, layout.Size) and block.pie)
+
+
+def _band_rows(blocks: tuple[layout.Block, ...]) -> tuple[int, int]:
+    """Rows reserved under the charted blocks: per line of two charts (the tallest chart and
+    a blank row), and the number of lines."""
+    bars = any(isinstance(b, layout.Table) and b.chart == "bar" for b in blocks)
+    height_cm = styles.BAR_CHART_HEIGHT if bars else styles.CHART_HEIGHT
+    charts = sum(1 for b in blocks if _charted(b))
+    return math.ceil(height_cm / 2.54 * 72 / styles.ROW_HEIGHT) + 1, math.ceil(charts / 2)
 
 
 class _Writer:
@@ -107,6 +139,7 @@ class _Writer:
         return self.model.segments(dimension)
 
     def height(self, block: layout.Block) -> int:
+        """Rows a block takes, its title included."""
         if isinstance(block, layout.Table):
             n = len(self.rows_of(block.dimension)) + (0 if block.dimension == "global" else 1)
             height = 2 + n + (1 if block.growth else 0)
@@ -116,7 +149,7 @@ class _Writer:
         if isinstance(block, layout.Size):
             return 3 + len(self.rows_of(self.tables[block.table].dimension))
         if isinstance(block, layout.Headlines):
-            return 1 + len(block.rows)
+            return 2 + len(block.rows)
         if isinstance(block, layout.Text):
             return 1 + len(block.rows)
         if isinstance(block, layout.Segments):
@@ -134,26 +167,27 @@ class _Writer:
         raise TypeError(f"unknown block {block!r}")
 
     def place(self, sheets: list[_Sheet]) -> None:
-        """Compute every block's top row and register where tables land."""
+        """Compute every block's top row (and each sheet's chart rows) and register tables.
+
+        The charts of a sheet go in one band of rows right under the last block that has one,
+        so they sit next to the section's headline tables and never cover a table.
+        """
         for sheet in sheets:  # tables first, so blocks above them can size themselves
-            top = FIRST_BLOCK_ROW
             for block in sheet.spec.blocks:
                 if isinstance(block, layout.Table):
-                    self._register_table(sheet.spec.name, block, top)
-                top += self._height_or_placeholder(block) + 1
+                    self._register_table(sheet.spec.name, block, 0)
         for sheet in sheets:
             top = FIRST_BLOCK_ROW
-            for block in sheet.spec.blocks:
+            charted = [i for i, b in enumerate(sheet.spec.blocks) if _charted(b)]
+            for index, block in enumerate(sheet.spec.blocks):
                 sheet.tops.append(top)
                 if isinstance(block, layout.Table):
                     self._register_table(sheet.spec.name, block, top)
                 top += self.height(block) + 1
-
-    def _height_or_placeholder(self, block: layout.Block) -> int:
-        try:
-            return self.height(block)
-        except KeyError:
-            return 0
+                if charted and index == charted[-1]:
+                    per_line, lines = _band_rows(sheet.spec.blocks)
+                    sheet.band = (top, top + per_line * lines - 1)
+                    top += per_line * lines + 1
 
     def _register_table(self, sheet: str, block: layout.Table, top: int) -> None:
         header = top + 1
@@ -174,13 +208,29 @@ class _Writer:
     def write_sheet(self, sheet: _Sheet, ws: Worksheet) -> None:
         ws["A1"] = sheet.spec.title
         ws["A1"].font = styles.TITLE
-        ws["A2"] = f'="Scenario: "&{SCENARIO_NAME}&"  |  Negative Coke Market, Global Outlook and Forecast 2024-2030"'
+        _row_height(ws, sheet, 1, TITLE_ROW_HEIGHT)
+        ws["A2"] = (f'="Scenario: "&{SCENARIO_NAME}&"  |  Negative Coke Market, Global Outlook and '
+                    'Forecast 2024-2030"')
         ws["A2"].font = styles.SUBTITLE
         for block, top in zip(sheet.spec.blocks, sheet.tops, strict=True):
             ws.cell(top, 1, block.title).font = styles.BLOCK_TITLE
+            _row_height(ws, sheet, top, BLOCK_TITLE_ROW_HEIGHT)
+            sheet.units.append((top, top + self.height(block) - 1))  # the default: keep it whole
             getattr(self, f"_write_{type(block).__name__.lower()}")(ws, block, top, sheet)
         self._place_charts(ws, sheet)
         _sheet_setup(ws)
+        last_row = max(ws.max_row, sheet.band[1] if sheet.band else 0)
+        ws.print_area = f"A1:{LAST_COLUMN}{last_row}"
+        ws.print_title_rows = PRINT_TITLE_ROWS
+        width = styles.column_points(styles.LABEL_WIDTH) + styles.column_points(styles.CAGR_WIDTH) \
+            + 12 * styles.column_points(styles.YEAR_WIDTH)
+        for row in styles.page_breaks(width, sheet.units, sheet.heights):
+            ws.row_breaks.append(Break(id=row))
+
+    def _split_unit(self, sheet: _Sheet, *units: tuple[int, int]) -> None:
+        """Replace the block's default unit (the last one) with smaller ones."""
+        sheet.units.pop()
+        sheet.units.extend(units)
 
     def _write_table(self, ws: Worksheet, block: layout.Table, top: int, sheet: _Sheet) -> None:
         placed = self.tables[block.key]
@@ -190,30 +240,36 @@ class _Writer:
         self.call(ws, f"A{placed.header_row}:{last_col}{last_row}", formula)
         number_format = styles.NUMBER_FORMATS[block.metric]
         _header_style(ws, placed.header_row, last_col)
+        label = HEADER_LABELS.get(block.dimension, HEADER_LABELS["country"])
+        ws[f"A{placed.header_row}"].number_format = styles.header_label(label)
         for row in range(placed.header_row + 1, last_row + 1):
             for year in range(block.start, block.end + 1):
                 ws[f"{year_column(year)}{row}"].number_format = number_format
         if placed.total_row:
             _total_style(ws, placed.total_row, last_col)
         if block.end == LAST_YEAR:
-            ws[f"{CAGR_COLUMN}{placed.header_row}"] = f"CAGR {BASE_YEAR}-{LAST_YEAR % 100}"
-            ws[f"{CAGR_COLUMN}{placed.header_row}"].font = styles.HEADER
-            ws[f"{CAGR_COLUMN}{placed.header_row}"].fill = styles.HEADER_FILL
+            _cagr_header(ws, placed.header_row)
             for row in range(placed.header_row + 1, last_row + 1):
                 ws[f"{CAGR_COLUMN}{row}"] = _cagr(f"{year_column(BASE_YEAR)}{row}",
                                                   f"{year_column(LAST_YEAR)}{row}",
                                                   LAST_YEAR - BASE_YEAR)
-                ws[f"{CAGR_COLUMN}{row}"].number_format = styles.NUMBER_FORMATS["rate"]
+                _rate_style(ws[f"{CAGR_COLUMN}{row}"])
+            if placed.total_row:
+                _total_style(ws, placed.total_row, CAGR_COLUMN)
         row = last_row + 1
         if block.growth:
             ws[f"A{row}"] = "Growth, year on year"
+            ws[f"A{row}"].font = styles.SUBTITLE
             for year in range(block.start + 1, block.end + 1):
                 this, before = year_column(year), year_column(year - 1)
-                ws[f"{this}{row}"] = f'=IF({before}{last_row}=0,"n/a",{this}{last_row}/{before}{last_row}-1)'
-                ws[f"{this}{row}"].number_format = styles.NUMBER_FORMATS["rate"]
+                ws[f"{this}{row}"] = (f'=IF({before}{last_row}=0,"n/a",'
+                                      f'{this}{last_row}/{before}{last_row}-1)')
+                _rate_style(ws[f"{this}{row}"])
             row += 1
         if block.share:
             self._write_share(ws, block, placed)
+            share = self.tables[f"{block.key}.share"]
+            self._split_unit(sheet, (top, row - 1), (share.header_row - 1, share.total_row))
         if block.chart:
             sheet.charts.append((block.chart, (block, placed)))
 
@@ -224,7 +280,7 @@ class _Writer:
         title = f"Share of {layout.METRIC_TITLES[block.metric].lower()} by {block.dimension}"
         ws[f"A{share.header_row - 1}"] = title
         ws[f"A{share.header_row - 1}"].font = styles.TOTAL
-        ws[f"A{share.header_row}"] = "Share"
+        ws[f"A{share.header_row}"] = "Share of total"
         ws[f"{first_col}{share.header_row}"] = ArrayFormula(
             f"{first_col}{share.header_row}:{last_col}{share.header_row}",
             f"={first_col}{placed.header_row}:{last_col}{placed.header_row}")
@@ -249,11 +305,11 @@ class _Writer:
         placed = self.tables[block.table]
         header = top + 1
         base, last = year_column(BASE_YEAR), year_column(LAST_YEAR)
-        ws[f"A{header}"] = "Segment"
-        ws[f"{base}{header}"] = str(BASE_YEAR)
-        ws[f"{last}{header}"] = str(LAST_YEAR)
-        ws[f"{CAGR_COLUMN}{header}"] = f"CAGR {BASE_YEAR}-{LAST_YEAR % 100}"
+        ws[f"A{header}"] = HEADER_LABELS.get(placed.dimension, "Segment")
+        ws[f"{base}{header}"] = BASE_YEAR
+        ws[f"{last}{header}"] = LAST_YEAR
         _header_style(ws, header, CAGR_COLUMN)
+        _cagr_header(ws, header)
         segments = [*placed.rows, "Total"]
         for offset, segment in enumerate(segments, start=1):
             row = header + offset
@@ -263,14 +319,20 @@ class _Writer:
                 ws[f"{column}{row}"] = f"={ref(placed.sheet, f'{column}{source_row}', ws.title)}"
                 ws[f"{column}{row}"].number_format = styles.NUMBER_FORMATS[placed.metric]
             ws[f"{CAGR_COLUMN}{row}"] = _cagr(f"{base}{row}", f"{last}{row}", LAST_YEAR - BASE_YEAR)
-            ws[f"{CAGR_COLUMN}{row}"].number_format = styles.NUMBER_FORMATS["rate"]
+            _rate_style(ws[f"{CAGR_COLUMN}{row}"])
         _total_style(ws, header + len(segments), CAGR_COLUMN)
         if block.pie:
             sheet.charts.append(("pie", (block, header + 1, header + len(segments) - 1)))
 
-    def _write_headlines(self, ws: Worksheet, block: layout.Headlines, top: int, sheet: _Sheet) -> None:
+    def _write_headlines(self, ws: Worksheet, block: layout.Headlines, top: int,
+                         sheet: _Sheet) -> None:
+        header = top + 1
+        _timeline_header(ws, header, "Figure")
+        ws[f"{CAGR_COLUMN}{header}"] = "CAGR"
+        _header_style(ws, header, CAGR_COLUMN)
+        ws[f"{CAGR_COLUMN}{header}"].alignment = styles.RIGHT
         for offset, item in enumerate(block.rows, start=1):
-            row = top + offset
+            row = header + offset
             ws[f"A{row}"] = item.label
             if item.kind == "cagr":
                 column = CAGR_COLUMN
@@ -288,17 +350,22 @@ class _Writer:
 
     def _write_text(self, ws: Worksheet, block: layout.Text, top: int, sheet: _Sheet) -> None:
         for offset, (label, text) in enumerate(block.rows, start=1):
-            ws[f"A{top + offset}"] = label
-            ws[f"A{top + offset}"].font = styles.TOTAL
-            ws[f"B{top + offset}"] = text
+            row = top + offset
+            ws[f"A{row}"] = label
+            ws[f"A{row}"].font = styles.TOTAL
+            ws[f"A{row}"].alignment = styles.TOP
+            _long_text(ws, sheet, row, text, text)
 
     def _write_segments(self, ws: Worksheet, block: layout.Segments, top: int, sheet: _Sheet) -> None:
         header = top + 1
         for index, dimension in enumerate(block.dimensions):
             column = "A" if index == 0 else year_column(FIRST_YEAR + index * 3)
             ws[f"{column}{header}"] = f"By {dimension}"
-            ws[f"{column}{header}"].font = styles.HEADER
-            ws[f"{column}{header}"].fill = styles.HEADER_FILL
+            span = 1 if index == 0 else 3  # three timeline columns: room for the longest name
+            for offset in range(span):
+                cell = ws.cell(header, column_index_from_string(column) + offset)
+                cell.font = styles.HEADER
+                cell.fill = styles.HEADER_FILL
             count = len(self.rows_of(dimension))
             self.call(ws, f"{column}{header + 1}:{column}{header + count}",
                       negcoke("SEGMENTS", dimension, live=False))
@@ -307,12 +374,13 @@ class _Writer:
                             sheet: _Sheet) -> None:
         header = top + 1
         titles = {"hq_country": "HQ country", "type": "Type", "tier": "Tier",
-                  "rank": f"Rank ({BASE_YEAR} revenue)"}
-        columns = {f: chr(ord("B") + i) for i, f in enumerate(block.fields)}
+                  "rank": f"Rank {BASE_YEAR}"}
+        # every other timeline column, so facts such as "Petroleum-based" show in full
+        columns = {f: get_column_letter(2 + 2 * i) for i, f in enumerate(block.fields)}
         ws[f"A{header}"] = "Company"
         for name, column in columns.items():
             ws[f"{column}{header}"] = titles[name]
-        _header_style(ws, header, chr(ord("A") + len(block.fields)))
+        _header_style(ws, header, max(columns.values(), key=column_index_from_string))
         rows: dict[str, int] = {}
         for offset, company in enumerate(self.companies, start=1):
             row = header + offset
@@ -320,6 +388,7 @@ class _Writer:
             ws[f"A{row}"] = company
             for name, column in columns.items():
                 self.call(ws, f"{column}{row}", negcoke("COMPANY", company, name, BASE_YEAR))
+                ws[f"{column}{row}"].alignment = styles.LEFT
         self.facts = (ws.title, header, rows, columns)
 
     def _write_ranking(self, ws: Worksheet, block: layout.Ranking, top: int, sheet: _Sheet) -> None:
@@ -330,18 +399,20 @@ class _Writer:
         base = year_column(BASE_YEAR)
         ws[f"A{header}"] = "Rank"
         ws[f"B{header}"] = "Company"
-        ws[f"{base}{header}"] = f"{BASE_YEAR} revenue"
+        ws[f"{base}{header}"] = BASE_YEAR
         _header_style(ws, header, base)
         first, last = min(facts_rows.values()), max(facts_rows.values())
         names = ref(facts_sheet, f"$A${first}:$A${last}", ws.title)
         ranks = ref(facts_sheet, f"${columns['rank']}${first}:${columns['rank']}${last}", ws.title)
         table_first, table_last = min(placed.rows.values()), max(placed.rows.values())
+        values = ref(placed.sheet, f"${base}${table_first}:${base}${table_last}", ws.title)
+        labels = ref(placed.sheet, f"$A${table_first}:$A${table_last}", ws.title)
         for k in range(1, len(self.companies) + 1):
             row = header + k
             ws[f"A{row}"] = k
+            ws[f"A{row}"].alignment = styles.LEFT
             ws[f"B{row}"] = f"=INDEX({names},MATCH(A{row},{ranks},0))"
-            ws[f"{base}{row}"] = (f"=INDEX({ref(placed.sheet, f'${base}${table_first}:${base}${table_last}', ws.title)},"
-                                  f"MATCH(B{row},{ref(placed.sheet, f'$A${table_first}:$A${table_last}', ws.title)},0))")
+            ws[f"{base}{row}"] = f"=INDEX({values},MATCH(B{row},{labels},0))"
             ws[f"{base}{row}"].number_format = styles.NUMBER_FORMATS["revenue"]
 
     def _write_concentration(self, ws: Worksheet, block: layout.Concentration, top: int,
@@ -351,14 +422,16 @@ class _Writer:
         rows = [r for s, r in placed.rows.items() if s != "Others"]
         span = ref(placed.sheet, f"{column}{min(rows)}:{column}{max(rows)}", ws.title)
         total = ref(placed.sheet, placed.total(block.year), ws.title)
+        metric = layout.METRIC_TITLES[placed.metric].lower()
         for offset, count in enumerate(block.counts, start=1):
             row = top + offset
-            ws[f"A{row}"] = f"Top-{count} share of {block.year} {layout.METRIC_TITLES[placed.metric].lower()}"
+            ws[f"A{row}"] = f"Top-{count} share of {block.year} {metric}"
             terms = "+".join(f"LARGE({span},{k})" for k in range(1, count + 1))
             ws[f"{column}{row}"] = f"=({terms})/{total}"
             ws[f"{column}{row}"].number_format = styles.NUMBER_FORMATS["share"]
             ws[f"{column}{row}"].font = styles.TOTAL
-            if count == 5 and placed.metric == "capacity" and "Top5CapacityShare" not in self.book.defined_names:
+            if (count == 5 and placed.metric == "capacity"
+                    and "Top5CapacityShare" not in self.book.defined_names):
                 _define(self.book, "Top5CapacityShare", ws.title, f"${column}${row}")
 
     def _write_profiles(self, ws: Worksheet, block: layout.Profiles, top: int, sheet: _Sheet) -> None:
@@ -367,19 +440,26 @@ class _Writer:
         labels = {"company.volume": "Sales volume (kt)", "company.revenue": "Revenue (US$ million)",
                   "company.price": "Price (US$/t)", "company.revenue.share": "Share of revenue"}
         row = top + 1
+        units: list[tuple[int, int]] = []
         for company in self.companies:
+            first_row = row
             ws[f"A{row}"] = company
             ws[f"A{row}"].font = styles.BLOCK_TITLE
+            _row_height(ws, sheet, row, BLOCK_TITLE_ROW_HEIGHT)
             for label, name in (("HQ country", "hq_country"), ("Type", "type"), ("Tier", "tier")):
                 row += 1
                 ws[f"A{row}"] = label
                 ws[f"B{row}"] = f"={ref(facts_sheet, f'{columns[name]}{facts_rows[company]}', ws.title)}"
             row += 1
             ws[f"A{row}"] = "Business overview"
+            ws[f"A{row}"].alignment = styles.TOP
             self.call(ws, f"B{row}", negcoke("SOURCE", company, live=False))
+            _long_text(ws, sheet, row, None, self.model.source(company))
             row += 1
             ws[f"A{row}"] = "Key news"
+            ws[f"A{row}"].alignment = styles.TOP
             self.call(ws, f"B{row}", negcoke("COMPANY", company, "news", BASE_YEAR))
+            _long_text(ws, sheet, row, None, self.model.company(company, "news", BASE_YEAR))
             row += 1
             first = self.tables[block.tables[0]]
             ws[f"A{row}"] = "Figures"
@@ -392,52 +472,74 @@ class _Writer:
                 _row_array(ws, row, placed, placed.rows[company])
                 for year in range(placed.start, placed.end + 1):
                     ws[f"{year_column(year)}{row}"].number_format = styles.NUMBER_FORMATS[placed.metric]
+            units.append((first_row if units else top, row))
             row += 2
+        self._split_unit(sheet, *units)
 
     def _write_ratio(self, ws: Worksheet, block: layout.Ratio, top: int, sheet: _Sheet) -> None:
         numerator, denominator = self.tables[block.numerator], self.tables[block.denominator]
         header = top + 1
-        ws[f"A{header}"] = "Utilisation"
+        ws[f"A{header}"] = "Region"
         _row_array(ws, header, numerator, numerator.header_row)
         _header_style(ws, header, year_column(numerator.end))
         first, last = year_column(numerator.start), year_column(numerator.end)
         for offset, segment in enumerate(numerator.rows, start=1):
             row = header + offset
-            ws[f"A{row}"] = f"={ref(numerator.sheet, f'A{numerator.rows[segment]}', ws.title)}"
-            top_cells = ref(numerator.sheet, f"{first}{numerator.rows[segment]}:{last}{numerator.rows[segment]}", ws.title)
-            bottom = ref(denominator.sheet, f"{first}{denominator.rows[segment]}:{last}{denominator.rows[segment]}", ws.title)
+            top_row, bottom_row = numerator.rows[segment], denominator.rows[segment]
+            ws[f"A{row}"] = f"={ref(numerator.sheet, f'A{top_row}', ws.title)}"
+            top_cells = ref(numerator.sheet, f"{first}{top_row}:{last}{top_row}", ws.title)
+            bottom = ref(denominator.sheet, f"{first}{bottom_row}:{last}{bottom_row}", ws.title)
             ws[f"{first}{row}"] = ArrayFormula(f"{first}{row}:{last}{row}",
                                                f'=IF({bottom}=0,"n/a",{top_cells}/{bottom})')
             for year in range(numerator.start, numerator.end + 1):
-                ws[f"{year_column(year)}{row}"].number_format = styles.NUMBER_FORMATS["share"]
+                _rate_style(ws[f"{year_column(year)}{row}"], "share")
 
     def _write_claims(self, ws: Worksheet, block: layout.Claims, top: int, sheet: _Sheet) -> None:
+        """One claim a row: ID and section | claim | figure | note and source, wrapped."""
         header = top + 1
-        titles = ("ID", "Section", "Claim", "Figure", "Note", "Source")
-        for index, title in enumerate(titles):
-            ws.cell(header, index + 1, title)
-        _header_style(ws, header, "F")
+        parts = (("A", "A", "Claim ID and section"), ("B", "F", "Claim"), ("G", "H", "Figure"),
+                 ("I", CAGR_COLUMN, "Note and source"))
+        for first, _last, title in parts:
+            ws[f"{first}{header}"] = title
+        _header_style(ws, header, CAGR_COLUMN)
         row = header
+        units: list[tuple[int, int]] = []
         for claim in self.model.dataset.claims:
             if claim["category"] == "calibration":
                 continue
             row += 1
-            for index, key in enumerate(("id", "section", "claim", "figure", "note", "source")):
-                ws.cell(row, index + 1, claim[key]).alignment = styles.WRAP
+            texts = (f"{claim['id']} {claim['section']}", claim["claim"], claim["figure"],
+                     f"{claim['note']} ({claim['source']})")
+            height = styles.ROW_HEIGHT
+            for (first, last, _title), text in zip(parts, texts, strict=True):
+                cell = ws[f"{first}{row}"]
+                cell.value = text
+                cell.alignment = styles.WRAP
+                cell.font = styles.BODY
+                if first != last:
+                    ws.merge_cells(f"{first}{row}:{last}{row}")
+                height = max(height, styles.text_height(text, _span_width(first, last)))
+            _row_height(ws, sheet, row, height)
+            units.append((top if not units else row, row))  # the header stays with claim one
+        self._split_unit(sheet, *units)
 
     # -- charts -------------------------------------------------------------------------------
 
     def _place_charts(self, ws: Worksheet, sheet: _Sheet) -> None:
-        if not sheet.charts:
+        """The sheet's charts side by side in the rows reserved under the charted blocks."""
+        if not sheet.charts or sheet.band is None:
             return
-        row = (sheet.tops[-1] + self.height(sheet.spec.blocks[-1]) + 2) if sheet.tops else 4
+        per_line, _lines = _band_rows(sheet.spec.blocks)
+        pair = len(sheet.charts) > 1
         for index, (kind, payload) in enumerate(sheet.charts):
             chart = _chart(ws, kind, payload)
-            anchor_col = "A" if index % 2 == 0 else "H"
-            chart.anchor = f"{anchor_col}{row}"
+            chart.width = styles.PAIR_CHART_WIDTH if pair else styles.SINGLE_CHART_WIDTH
+            chart.height = styles.BAR_CHART_HEIGHT if kind == "bar" else styles.CHART_HEIGHT
+            column = "A" if index % 2 == 0 else year_column(FIRST_YEAR + 5)  # G: 18.4 cm in
+            chart.anchor = f"{column}{sheet.band[0] + (index // 2) * per_line}"
             ws.add_chart(chart)
-            if index % 2 == 1:
-                row += 18
+        sheet.units.append(sheet.band)
+        sheet.units.sort()
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -448,9 +550,7 @@ class _Writer:
         ws["A2"] = "Master check (TRUE when every check below holds)"
         ws["A2"].font = styles.TOTAL
         header = 4
-        ws[f"A{header}"] = "Check"
-        for year in range(FIRST_YEAR, LAST_YEAR + 1):
-            ws[f"{year_column(year)}{header}"] = year
+        _timeline_header(ws, header, "Check")
         ws[f"{CAGR_COLUMN}{header}"] = "All years"
         _header_style(ws, header, CAGR_COLUMN)
         row = header
@@ -460,8 +560,8 @@ class _Writer:
                 continue
             first, last = year_column(placed.start), year_column(placed.end)
 
-            def span(table: Placed, row: int) -> str:
-                return ref(table.sheet, f"{first}{row}:{last}{row}", ws.title)
+            def span(table: Placed, table_row: int, first: str = first, last: str = last) -> str:
+                return ref(table.sheet, f"{first}{table_row}:{last}{table_row}", ws.title)
 
             totals = span(placed, placed.total_row)
             if placed.metric == "share":
@@ -494,20 +594,30 @@ class _Writer:
                     f"=ABS({totals}-{other})<={TOLERANCE}*IF(ABS({other})>1,ABS({other}),1)")
         for check_row in range(header + 1, row + 1):
             ws[f"{CAGR_COLUMN}{check_row}"] = f"=AND(B{check_row}:M{check_row})"
+            for cell in ws[f"B{check_row}:{CAGR_COLUMN}{check_row}"][0]:
+                cell.number_format = styles.BOOLEAN_FORMAT
+                cell.alignment = styles.RIGHT
         ws["B2"] = f"=AND({CAGR_COLUMN}{header + 1}:{CAGR_COLUMN}{row})"
         ws["B2"].font = styles.TOTAL
+        ws["B2"].number_format = styles.BOOLEAN_FORMAT
+        ws["B2"].alignment = styles.LEFT
         _define(self.book, "MasterCheck", CHECKS, "$B$2")
         _sheet_setup(ws)
+        ws.column_dimensions["A"].width = 80
+        ws.freeze_panes = f"B{header + 1}"
+        ws.print_title_rows = f"{header}:{header}"
 
 
 # ---------------------------------------------------------------------------------------------
 # the other sheets
 
 
-def _write_contents(ws: Worksheet, writer: _Writer, sheets: list[str]) -> None:
+def _write_contents(ws: Worksheet, writer: _Writer, sheets: list[tuple[str, str]]) -> None:
+    """Contents: the scenario, the master check, what the numbers are, and a link per sheet."""
     ws["A1"] = "Negative Coke Market, Global Outlook and Forecast 2024-2030"
     ws["A1"].font = styles.TITLE
-    ws["A2"] = "A live model: every number is a NEGCOKE_* formula or a native formula on one"
+    ws["A2"] = ("A live model: every number is a NEGCOKE_* formula or a native Excel formula on "
+                "those cells")
     ws["A2"].font = styles.SUBTITLE
     rows = (
         ("Active scenario", f"={SCENARIO_NAME}"),
@@ -527,19 +637,22 @@ def _write_contents(ws: Worksheet, writer: _Writer, sheets: list[str]) -> None:
             ws[f"B{offset}"] = ArrayFormula(f"B{offset}", formula)
         else:
             ws[f"B{offset}"] = formula
+        ws[f"B{offset}"].alignment = styles.LEFT
+    ws["B5"].number_format = styles.BOOLEAN_FORMAT
     ws["A10"] = "Sheet"
     ws["B10"] = "Go to"
     _header_style(ws, 10, "B")
-    for offset, name in enumerate(sheets, start=11):
+    for offset, (name, description) in enumerate(sheets, start=11):
         ws[f"A{offset}"] = name
         cell = ws[f"B{offset}"]
-        cell.value = f"Open {name}"
+        cell.value = description
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheet(name)}!A1",
-                                   display=f"Open {name}")
+                                   display=description)
         cell.font = styles.LINK
-    ws.column_dimensions["A"].width = 30
-    ws.column_dimensions["B"].width = 36
-    _page_setup(ws)
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 72
+    ws.sheet_view.showGridLines = False
+    styles.page_setup(ws)
 
 
 def _write_assumptions(ws: Worksheet, model: Model, book: Workbook) -> int:
@@ -554,34 +667,37 @@ def _write_assumptions(ws: Worksheet, model: Model, book: Workbook) -> int:
     ws["B3"].font = styles.INPUT
     ws["B3"].fill = styles.INPUT_FILL
     validation = DataValidation(type="list", formula1=literal(",".join(model.scenarios)),
-                                allow_blank=False, showErrorMessage=True,
-                                errorTitle="Scenario", error="Choose one of: " + ", ".join(model.scenarios))
+                                allow_blank=False, showErrorMessage=True, errorTitle="Scenario",
+                                error="Choose one of: " + ", ".join(model.scenarios))
     ws.add_data_validation(validation)
     validation.add("B3")
     header = ASSUMPTIONS_HEADER_ROW
+    widths = {"A": 36, "B": 12, "C": 9, "D": 64, "E": 44}
     for index, title in enumerate(("key", "value", "unit", "source", "description"), start=1):
         ws.cell(header, index, title)
     _header_style(ws, header, "E")
     frame = model.assumptions()
     for offset, record in enumerate(frame.itertuples(index=False), start=1):
         row = header + offset
-        ws.cell(row, 1, record.key)
+        for column, text in (("A", record.key), ("C", record.unit), ("D", record.source),
+                             ("E", record.description)):
+            ws[f"{column}{row}"] = text
+            ws[f"{column}{row}"].font = styles.BODY
+            ws[f"{column}{row}"].alignment = styles.WRAP
         value = ws.cell(row, 2, float(record.value))
         value.font = styles.INPUT
         value.fill = styles.INPUT_FILL
-        ws.cell(row, 3, record.unit)
-        ws.cell(row, 4, record.source)
-        ws.cell(row, 5, record.description)
+        value.alignment = styles.TOP
+        ws.row_dimensions[row].height = max(styles.text_height(record.source, widths["D"]),
+                                            styles.text_height(record.description, widths["E"]))
     last = header + len(frame)
     _define(book, SCENARIO_NAME, ASSUMPTIONS, "$B$3")
     _define(book, ASSUMPTIONS_NAME, ASSUMPTIONS, f"$A${header}:$D${last}")
-    ws.column_dimensions["A"].width = 40
-    ws.column_dimensions["B"].width = 12
-    ws.column_dimensions["C"].width = 10
-    ws.column_dimensions["D"].width = 70
-    ws.column_dimensions["E"].width = 60
+    for column, width in widths.items():
+        ws.column_dimensions[column].width = width
     ws.freeze_panes = f"B{header + 1}"
-    _page_setup(ws)
+    styles.page_setup(ws)
+    ws.print_title_rows = f"{header}:{header}"
     return last
 
 
@@ -592,28 +708,30 @@ def _write_sources(ws: Worksheet, model: Model) -> None:
                 "= arithmetic here; assumption:<why> = analyst assumption")
     ws["A2"].font = styles.SUBTITLE
     header = 4
+    widths = {"A": 18, "B": 40, "C": 18, "D": 84}
     for index, title in enumerate(("File", "Item", "Value", "Provenance"), start=1):
         ws.cell(header, index, title)
     _header_style(ws, header, "D")
     row = header
     assumption_rows = {key: ASSUMPTIONS_HEADER_ROW + 1 + i
                        for i, key in enumerate(model.assumptions()["key"])}
+
+    def value_of(key: str) -> str:
+        return f"={ASSUMPTIONS}!B{assumption_rows[key]}"
+
     dataset = model.dataset
     entries: list[tuple[str, str, object, str]] = []
     for key, item in dataset.assumptions.items():
-        entries.append(("assumptions.csv", key, f"={ASSUMPTIONS}!B{assumption_rows[key]}", item.source))
+        entries.append(("assumptions.csv", key, value_of(key), item.source))
     for country in dataset.countries:
-        key = dataset.country_weight_key(country)
-        entries.append(("countries.csv", country.name, f"={ASSUMPTIONS}!B{assumption_rows[key]}",
+        entries.append(("countries.csv", country.name, value_of(dataset.country_weight_key(country)),
                         country.source))
     for company in dataset.companies:
-        key = dataset.company_capacity_key(company)
-        entries.append(("companies.csv", company.name, f"={ASSUMPTIONS}!B{assumption_rows[key]}",
-                        company.source))
+        entries.append(("companies.csv", company.name,
+                        value_of(dataset.company_capacity_key(company)), company.source))
     for scenario, values in dataset.scenarios.items():
         for key, item in values.items():
-            name = f"{scenario}.{key}"
-            entries.append(("scenarios.csv", name, f"={ASSUMPTIONS}!B{assumption_rows[name]}",
+            entries.append(("scenarios.csv", f"{scenario}.{key}", value_of(f"{scenario}.{key}"),
                             item.source))
     for claim in dataset.claims:
         entries.append(("claims.csv", f"{claim['id']}: {claim['claim']}", claim["figure"],
@@ -623,14 +741,21 @@ def _write_sources(ws: Worksheet, model: Model) -> None:
                         item["source"]))
     for entry in entries:
         row += 1
-        for index, value in enumerate(entry, start=1):
-            ws.cell(row, index, value)
-    ws.column_dimensions["A"].width = 18
-    ws.column_dimensions["B"].width = 46
-    ws.column_dimensions["C"].width = 14
-    ws.column_dimensions["D"].width = 110
+        height = styles.ROW_HEIGHT
+        for (column, width), value in zip(widths.items(), entry, strict=True):
+            cell = ws[f"{column}{row}"]
+            cell.value = value
+            cell.font = styles.BODY
+            cell.alignment = styles.WRAP
+            if not (isinstance(value, str) and value.startswith("=")):
+                height = max(height, styles.text_height(value, width))
+        ws[f"C{row}"].alignment = styles.WRAP_LEFT
+        ws.row_dimensions[row].height = height
+    for column, width in widths.items():
+        ws.column_dimensions[column].width = width
     ws.freeze_panes = f"A{header + 1}"
-    _page_setup(ws)
+    styles.page_setup(ws)
+    ws.print_title_rows = f"{header}:{header}"
 
 
 def _write_cache(ws: Worksheet) -> None:
@@ -638,6 +763,7 @@ def _write_cache(ws: Worksheet) -> None:
                 "functions are not loaded (Excel without the add-in, LibreOffice, viewers)")
     ws["A1"].font = styles.SUBTITLE
     ws.sheet_state = "hidden"
+    styles.page_setup(ws)
 
 
 def write_conf(ws: Worksheet) -> None:
@@ -678,64 +804,115 @@ def _total_style(ws: Worksheet, row: int, last_col: str) -> None:
         cell.border = styles.TOTAL_BORDER
 
 
-def _page_setup(ws: Worksheet) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.gridLines = False
+def _cagr_header(ws: Worksheet, row: int) -> None:
+    cell = ws[f"{CAGR_COLUMN}{row}"]
+    cell.value = f"CAGR {BASE_YEAR}-{LAST_YEAR % 100}"
+    cell.font = styles.HEADER
+    cell.fill = styles.HEADER_FILL
+    cell.alignment = styles.RIGHT
+
+
+def _rate_style(cell: object, kind: str = "rate") -> None:
+    """A growth rate or share: percent, right-aligned (so "n/a" lines up with the numbers)."""
+    cell.number_format = styles.NUMBER_FORMATS[kind]  # type: ignore[attr-defined]
+    cell.alignment = styles.RIGHT  # type: ignore[attr-defined]
+
+
+def _timeline_header(ws: Worksheet, row: int, label: str) -> None:
+    """A header row with `label` and the years 2019-2030 in their timeline columns."""
+    ws[f"A{row}"] = label
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
+        ws[f"{year_column(year)}{row}"] = year
+
+
+def _row_height(ws: Worksheet, sheet: _Sheet | None, row: int, height: float) -> None:
+    ws.row_dimensions[row].height = height
+    if sheet is not None:
+        sheet.heights[row] = height
+
+
+def _span_width(first: str, last: str) -> float:
+    """The width in characters of report-sheet columns first..last taken together."""
+    widths = {"A": styles.LABEL_WIDTH, CAGR_COLUMN: styles.CAGR_WIDTH}
+    pixels = sum(math.floor(widths.get(get_column_letter(c), styles.YEAR_WIDTH) * 7 + 5)
+                 for c in range(column_index_from_string(first), column_index_from_string(last) + 1))
+    return (pixels - 5) / 7
+
+
+def _long_text(ws: Worksheet, sheet: _Sheet, row: int, value: object, text: object) -> None:
+    """Text across B:N of `row`, wrapped, in a row tall enough for `text` (what it shows)."""
+    cell = ws[f"B{row}"]
+    if value is not None:
+        cell.value = value
+    cell.font = styles.BODY
+    cell.alignment = styles.WRAP
+    ws.merge_cells(f"B{row}:{LAST_COLUMN}{row}")
+    _row_height(ws, sheet, row, styles.text_height(text, _span_width("B", LAST_COLUMN)))
 
 
 def _sheet_setup(ws: Worksheet) -> None:
     ws.column_dimensions["A"].width = styles.LABEL_WIDTH
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
         ws.column_dimensions[year_column(year)].width = styles.YEAR_WIDTH
-    ws.column_dimensions[CAGR_COLUMN].width = 12
+    ws.column_dimensions[CAGR_COLUMN].width = styles.CAGR_WIDTH
     ws.freeze_panes = "B3"
-    _page_setup(ws)
+    ws.sheet_view.showGridLines = False
+    styles.page_setup(ws)
 
 
-def _chart(ws: Worksheet, kind: str, payload: object):
+# ---------------------------------------------------------------------------------------------
+# charts
+
+
+def _chart(ws: Worksheet, kind: str, payload: object) -> BarChart | LineChart | PieChart:
     if kind == "pie":
         block, first, last = payload  # type: ignore[misc]
-        chart = PieChart()
-        base = ord(year_column(BASE_YEAR)) - ord("A") + 1
-        chart.add_data(Reference(ws, min_col=base, min_row=first, max_row=last), titles_from_data=False)
-        chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
-        chart.title = f"Share of {BASE_YEAR} revenue"
+        pie = PieChart()
+        base = column_index_from_string(year_column(BASE_YEAR))
+        pie.add_data(Reference(ws, min_col=base, min_row=first, max_row=last), titles_from_data=False)
+        pie.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+        dimension = block.title.split(" by ", 1)[1].split(",")[0]
+        pie.title = styles.chart_title(f"Share of {BASE_YEAR} revenue by {dimension}")
+        pie.dataLabels = DataLabelList(showPercent=True, showVal=False, showCatName=False,
+                                       showSerName=False, showLegendKey=False, numFmt="0%")
+        pie.dataLabels.txPr = styles.rich_text(styles.CHART_TEXT_SIZE)
+        pie.legend.txPr = styles.rich_text(styles.CHART_TEXT_SIZE)
+        return pie
+    block, placed = payload  # type: ignore[misc]
+    last_col = placed.end - FIRST_YEAR + 2
+    rows = list(placed.rows.values())
+    unit = layout.UNITS[placed.metric]
+    chart: BarChart | LineChart
+    if kind == "line":
+        chart = LineChart()
     else:
-        block, placed = payload  # type: ignore[misc]
-        last_col = placed.end - FIRST_YEAR + 2
-        rows = [r for s, r in placed.rows.items()]
+        chart = BarChart()
+        chart.type = "col" if kind == "stacked" else "bar"
+        chart.gapWidth = 60
+    if kind == "bar":  # one bar per company for the base year, the largest-revenue first
+        base = BASE_YEAR - FIRST_YEAR + 2
+        chart.add_data(Reference(ws, min_col=base, min_row=min(rows), max_row=max(rows)),
+                       titles_from_data=False)
+        chart.set_categories(Reference(ws, min_col=1, min_row=min(rows), max_row=max(rows)))
+        chart.legend = None
+        chart.x_axis.scaling.orientation = "maxMin"  # first row at the top
+        chart.y_axis.crosses = "max"  # and the value axis stays at the bottom
+        title = f"{block.title.split(' ', 1)[1]}, {BASE_YEAR}"
+    else:
+        data = Reference(ws, min_col=1, max_col=last_col, min_row=min(rows), max_row=max(rows))
+        chart.add_data(data, from_rows=True, titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=2, max_col=last_col, min_row=placed.header_row,
+                                       max_row=placed.header_row))
+        title = block.title.split(" ", 1)[1]
+    if kind == "stacked":
+        chart.grouping = "stacked"
+        chart.overlap = 100
+    for series in chart.series:
         if kind == "line":
-            chart = LineChart()
-            chart.y_axis.title = layout.UNITS[placed.metric]
-        elif kind == "stacked":
-            chart = BarChart()
-            chart.type = "col"
-            chart.grouping = "stacked"
-            chart.overlap = 100
-            chart.y_axis.title = layout.UNITS[placed.metric]
-        else:
-            chart = BarChart()
-            chart.type = "bar"
-            chart.y_axis.title = layout.UNITS[placed.metric]
-        if kind == "bar":  # one bar per company for the base year
-            base = BASE_YEAR - FIRST_YEAR + 2
-            chart.add_data(Reference(ws, min_col=base, min_row=min(rows), max_row=max(rows)),
-                           titles_from_data=False)
-            chart.set_categories(Reference(ws, min_col=1, min_row=min(rows), max_row=max(rows)))
-            chart.legend = None
-            chart.title = f"{block.title.split(' ', 1)[1]}, {BASE_YEAR}"
-        else:
-            data = Reference(ws, min_col=1, max_col=last_col, min_row=min(rows), max_row=max(rows))
-            chart.add_data(data, from_rows=True, titles_from_data=True)
-            chart.set_categories(Reference(ws, min_col=2, max_col=last_col, min_row=placed.header_row,
-                                           max_row=placed.header_row))
-            chart.title = block.title.split(" ", 1)[1]
-    chart.width = 16
-    chart.height = 8
+            series.smooth = False
+            series.graphicalProperties.line.width = 28575  # 2.25 pt
+    chart.title = styles.chart_title(title)
+    styles.style_axes(chart, unit)
     return chart
 
 
@@ -770,16 +947,23 @@ def build_book(model: Model, book: Workbook | None = None) -> Workbook:
         book.move_sheet(conf, len(book.worksheets) - 1 - book.worksheets.index(conf))
     _set_conf(conf)
     cache = book.create_sheet(CACHE, len(book.worksheets) - 1)
-    _write_contents(contents, writer, [ws.title for ws in book.worksheets[1:]
-                                       if ws.title not in (CACHE, CONF)])
+    titles = {sheet.spec.name: sheet.spec.title for sheet in sheets}
+    _write_contents(contents, writer, [(ws.title, titles.get(ws.title, SHEET_NOTES.get(ws.title, "")))
+                                       for ws in book.worksheets[1:] if ws.title not in (CACHE, CONF)])
     _write_cache(cache)
     book.active = 0
     return book
 
 
 def _set_conf(ws: Worksheet) -> None:
+    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["B"].width = 24
+    styles.page_setup(ws)
     for row in range(1, ws.max_row + 1):
         if str(ws.cell(row, 1).value or "").strip().lower() == "udf modules":
             ws.cell(row, 2, UDF_MODULE)
             return
-    write_conf(ws) if ws.max_row <= 1 and ws["A1"].value is None else ws.append(["UDF Modules", UDF_MODULE])
+    if ws.max_row <= 1 and ws["A1"].value is None:
+        write_conf(ws)
+    else:
+        ws.append(["UDF Modules", UDF_MODULE])
