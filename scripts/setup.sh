@@ -4,12 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+# fonts-crosextra-carlito: metric-compatible with Calibri, so LibreOffice lays pages out as Excel does
+if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 \
+    || ! fc-list 2>/dev/null | grep -qi carlito; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing LibreOffice Calc and poppler-utils (apt-get)"
+    echo "setup: installing LibreOffice Calc, poppler-utils and the Carlito font (apt-get)"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libreoffice-calc-nogui poppler-utils >/dev/null
+      libreoffice-calc-nogui poppler-utils fonts-crosextra-carlito >/dev/null
   else
     echo "setup: LibreOffice (soffice) or pdftoppm missing and apt-get not usable as root;" \
          "install libreoffice-calc-nogui and poppler-utils yourself" >&2
