@@ -240,6 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NegcokeError as exc:
         sys.stderr.write(f"xl-negcoke {args.command}: error: {exc}\n")
         return EXIT_BAD_INPUT
+    except OSError as exc:  # e.g. a write that failed (disk full, no permission): atomic_write
+        where = f"{exc.filename}: " if exc.filename else ""  # names the file it left untouched
+        sys.stderr.write(f"xl-negcoke {args.command}: error: {where}{exc.strerror or exc}; "
+                         "the file was left as it was\n")
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         sys.stderr.write(f"xl-negcoke {args.command}: interrupted; no file was changed\n")
         return 130

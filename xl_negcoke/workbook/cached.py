@@ -72,11 +72,13 @@ def _format(attributes: list[tuple[str, str]]) -> str:
     return "".join(f' {k}="{v}"' for k, v in attributes)
 
 
-def _cell_xml(attributes: list[tuple[str, str]], formula: str, value: object) -> str:
+def _cell_xml(attributes: list[tuple[str, str]], formula: str, value: object, constant: bool) -> str:
     kind, text = encode(value)
     attributes = [(k, v) for k, v in attributes if k != "t"]
-    if kind == "str" and not formula:
-        kind = "inlineStr"  # a constant string, not a formula's result
+    if constant:
+        formula = ""
+        if kind == "str":
+            kind = "inlineStr"  # a constant string; t="str" means a formula's text result
     if kind:
         attributes = [*attributes[:1], ("t", kind), *attributes[1:]]
     if kind == "inlineStr":
@@ -86,8 +88,12 @@ def _cell_xml(attributes: list[tuple[str, str]], formula: str, value: object) ->
     return f"<c{_format(attributes)}>{body}</c>" if body else f"<c{_format(attributes)}/>"
 
 
-def patch_sheet(xml: str, cells: dict[str, object]) -> str:
-    """Return sheet XML with cached values for `cells` ({"B5": value})."""
+def patch_sheet(xml: str, cells: dict[str, object], constants: frozenset[str] = frozenset()) -> str:
+    """Return sheet XML with cached values for `cells` ({"B5": value}).
+
+    Cells named in `constants` become plain values (any formula dropped); the others are formula
+    results: beside the cell's formula, or alone for the cells of an array block after its first.
+    """
     by_row: dict[int, dict[int, tuple[str, object]]] = {}
     for coordinate, value in cells.items():
         column, row = coordinate_from_string(coordinate)
@@ -117,11 +123,11 @@ def patch_sheet(xml: str, cells: dict[str, object]) -> str:
                 _coordinate, value = todo.pop(column)
                 formula = _FORMULA.search(cell.group(3) or "")
                 parsed.append((column, _cell_xml(cell_attributes, formula.group(0) if formula else "",
-                                                 value)))
+                                                 value, _coordinate in constants)))
             else:
                 parsed.append((column, cell.group(0)))
         for column, (coordinate, value) in todo.items():  # array cells openpyxl did not write
-            parsed.append((column, _cell_xml([("r", coordinate)], "", value)))
+            parsed.append((column, _cell_xml([("r", coordinate)], "", value, coordinate in constants)))
         parsed.sort(key=lambda item: item[0])
         attributes = [(k, v) for k, v in attributes if k != "spans"]
         out.append(f"<row{_format(attributes)}>{''.join(c for _, c in parsed)}</row>")
@@ -167,13 +173,18 @@ def cached_members(archive: zipfile.ZipFile, values: Values, constants: Values |
     """The replaced zip members (sheets and workbook.xml) that carry `values` (formula results)
     and `constants` (plain values, replacing whatever those cells held)."""
     per_sheet: dict[str, dict[str, object]] = {}
-    for (sheet, coordinate), value in [*values.items(), *(constants or {}).items()]:
+    constant_cells: dict[str, set[str]] = {}
+    for (sheet, coordinate), value in values.items():
         per_sheet.setdefault(sheet, {})[coordinate] = value
+    for (sheet, coordinate), value in (constants or {}).items():
+        per_sheet.setdefault(sheet, {})[coordinate] = value
+        constant_cells.setdefault(sheet, set()).add(coordinate)
     parts = sheet_parts(archive)
     unknown = sorted(set(per_sheet) - set(parts))
     if unknown:
         raise KeyError(f"unknown sheets: {', '.join(unknown)}")
-    members = {parts[s]: patch_sheet(archive.read(parts[s]).decode("utf-8"), cells).encode("utf-8")
+    members = {parts[s]: patch_sheet(archive.read(parts[s]).decode("utf-8"), cells,
+                                     frozenset(constant_cells.get(s, ()))).encode("utf-8")
                for s, cells in per_sheet.items()}
     members["xl/workbook.xml"] = patch_calc_properties(
         archive.read("xl/workbook.xml").decode("utf-8")).encode("utf-8")

@@ -1,5 +1,9 @@
 """Check a workbook: every formula evaluates, every check on the Checks sheet holds, and every
-template cell equals the model's number for the workbook's own scenario and assumptions."""
+template cell equals the model's number for the workbook's own scenario and assumptions.
+
+Template cells are the tables (each NEGCOKE_TABLE block), their shares of the Total and their
+CAGR column; a number typed over any of them, or over a check formula, is listed.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,18 @@ import math
 import os
 from dataclasses import dataclass, field
 
+import pandas as pd
 from openpyxl import load_workbook
 
 from xl_negcoke.errors import NegcokeError, WorkbookError
-from xl_negcoke.model import Model, load_model
+from xl_negcoke.model import BASE_YEAR, LAST_YEAR, Model, load_model
 from xl_negcoke.workbook import layout
 from xl_negcoke.workbook.build import (
     ASSUMPTIONS,
     ASSUMPTIONS_HEADER_ROW,
     CAGR_COLUMN,
     CHECKS,
+    Placed,
     _Sheet,
     _Writer,
 )
@@ -25,6 +31,8 @@ from xl_negcoke.workbook.formula import year_column
 from xl_negcoke.workbook.recalc import Recalculation, evaluate
 
 RELATIVE_TOLERANCE = 1e-9
+MASTER_CHECK = "B2"
+CHECKS_HEADER_ROW = 4
 
 
 @dataclass
@@ -37,19 +45,47 @@ class CheckReport:
     compared: int = 0
 
 
+@dataclass
+class _Inputs:
+    """What a workbook says about itself: scenario, assumption rows and its Checks rows."""
+
+    scenario: str
+    overrides: dict[str, object]
+    check_rows: dict[int, tuple[str, object]]  # row -> (label, value of the All-years cell)
+
+
 def workbook_inputs(data: bytes) -> tuple[str, dict[str, object]]:
     """The scenario and the assumption rows (key -> value) a workbook's formulas use."""
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    if ASSUMPTIONS not in book.sheetnames:
-        raise WorkbookError(f"no {ASSUMPTIONS} sheet: not a workbook built by xl-negcoke build")
-    ws = book[ASSUMPTIONS]
-    scenario = ws["B3"].value
-    overrides: dict[str, object] = {}
-    for key, value in ws.iter_rows(min_row=ASSUMPTIONS_HEADER_ROW + 1, max_col=2, values_only=True):
-        if isinstance(key, str) and key.strip():
-            overrides[key.strip()] = value
-    book.close()
-    return str(scenario or "base"), overrides
+    inputs = _read_inputs(data)
+    return inputs.scenario, inputs.overrides
+
+
+def _read_inputs(data: bytes) -> _Inputs:
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # a damaged part; evaluate() has usually said so already
+        raise WorkbookError(f"not a readable workbook ({exc.__class__.__name__})") from None
+    try:
+        if ASSUMPTIONS not in book.sheetnames:
+            raise WorkbookError(f"no {ASSUMPTIONS} sheet: not a workbook built by xl-negcoke build")
+        ws = book[ASSUMPTIONS]
+        scenario = ws["B3"].value
+        overrides: dict[str, object] = {}
+        for key, value in ws.iter_rows(min_row=ASSUMPTIONS_HEADER_ROW + 1, max_col=2,
+                                       values_only=True):
+            if isinstance(key, str) and key.strip():
+                overrides[key.strip()] = value
+        check_rows: dict[int, tuple[str, object]] = {}
+        if CHECKS in book.sheetnames:
+            last = book[CHECKS].iter_rows(min_row=CHECKS_HEADER_ROW + 1, values_only=True)
+            for row, values in enumerate(last, start=CHECKS_HEADER_ROW + 1):
+                label = values[0] if values else None
+                if isinstance(label, str) and label.strip():
+                    all_years = values[13] if len(values) > 13 else None  # column N
+                    check_rows[row] = (label.strip(), all_years)
+    finally:
+        book.close()
+    return _Inputs(str(scenario or "base"), overrides, check_rows)
 
 
 def _close(a: object, b: float) -> bool:
@@ -64,51 +100,125 @@ def check_workbook(data: bytes, data_dir: str | os.PathLike[str] | None = None) 
     report = CheckReport(formula_cells=recalculation.formula_cells)
     for sheet, cell, reason in recalculation.problems:
         report.problems.append(f"{sheet}!{cell}: {reason}")
-    _failed_checks(recalculation, report)
+    inputs = _read_inputs(data)
+    _failed_checks(recalculation, inputs, report)
     try:
-        scenario, overrides = workbook_inputs(data)
-        model = load_model(data_dir, overrides)
+        model = load_model(data_dir, inputs.overrides)
     except NegcokeError as error:
         report.problems.append(f"{ASSUMPTIONS}: {error}")
         return report
-    _compare_tables(model, model.resolve_scenario(scenario) if scenario in model.scenarios
-                    else scenario, recalculation, report)
+    try:
+        scenario = model.resolve_scenario(inputs.scenario)
+    except NegcokeError as error:
+        report.problems.append(f"{ASSUMPTIONS}!B3: {error}")
+        return report
+    _compare_tables(model, scenario, _Cells(data, recalculation), report)
     return report
 
 
-def _failed_checks(recalculation: Recalculation, report: CheckReport) -> None:
-    for (sheet, cell), value in sorted(recalculation.values.items()):
-        if sheet != CHECKS or (not cell.startswith(CAGR_COLUMN) and cell != "B2"):
-            continue
+class _Cells:
+    """A workbook's formula results, and (read only when a difference needs naming) the values
+    typed over template cells."""
+
+    def __init__(self, data: bytes, recalculation: Recalculation) -> None:
+        self.data = data
+        self.values = recalculation.values
+        self._constants: dict[tuple[str, str], object] | None = None
+
+    def is_formula(self, sheet: str, cell: str) -> bool:
+        return (sheet, cell) in self.values
+
+    def get(self, sheet: str, cell: str) -> object:
+        if (sheet, cell) in self.values:
+            return self.values[(sheet, cell)]
+        if self._constants is None:
+            book = load_workbook(io.BytesIO(self.data), data_only=True)
+            self._constants = {(ws.title, c.coordinate): c.value for ws in book.worksheets
+                               for row in ws.iter_rows() for c in row if c.value is not None}
+        return self._constants.get((sheet, cell))
+
+
+def _failed_checks(recalculation: Recalculation, inputs: _Inputs, report: CheckReport) -> None:
+    """Every check that is not TRUE, and every check whose formula was replaced by a value."""
+    values = recalculation.values
+    report.checks += 1
+    if (CHECKS, MASTER_CHECK) not in values:
+        report.problems.append(f"{CHECKS}!{MASTER_CHECK}: the master check is not a formula")
+    elif values[(CHECKS, MASTER_CHECK)] is not True:
+        report.problems.append(f"{CHECKS}!{MASTER_CHECK}: master check is "
+                               f"{values[(CHECKS, MASTER_CHECK)]!r}")
+    for row, (label, constant) in sorted(inputs.check_rows.items()):
+        cell = (CHECKS, f"{CAGR_COLUMN}{row}")
         report.checks += 1
-        if value is not True:
-            label = recalculation.values.get((sheet, f"A{cell[1:]}"), "")
-            report.problems.append(f"{sheet}!{cell}: check is {value!r}" + (f" ({label})" if label else ""))
+        if cell not in values:
+            report.problems.append(f"{CHECKS}!{cell[1]}: holds {constant!r}, not a check formula "
+                                   f"({label})")
+        elif values[cell] is not True:
+            report.problems.append(f"{CHECKS}!{cell[1]}: check is {values[cell]!r} ({label})")
 
 
-def _compare_tables(model: Model, scenario: str, recalculation: Recalculation,
-                    report: CheckReport) -> None:
-    try:
-        scenario = model.resolve_scenario(scenario)
-    except NegcokeError as error:
-        report.problems.append(f"{ASSUMPTIONS}!B3: {error}")
-        return
+def template_tables(model: Model) -> dict[str, Placed]:
+    """Where the template puts each table and share block ("type.revenue", "type.revenue.share")
+    for `model`'s segments: the cells `check` compares with the model."""
     writer = _Writer(model, None)  # type: ignore[arg-type]  # placing needs no workbook
     writer.place([_Sheet(spec) for spec in layout.report_layout(model)])
-    for key, placed in writer.tables.items():
+    return writer.tables
+
+
+def _compare_tables(model: Model, scenario: str, cells: _Cells, report: CheckReport) -> None:
+    tables = template_tables(model)
+    for key, placed in tables.items():
+        base = tables[key.removesuffix(".share")]
+        table = model.table(base.dimension, base.metric, base.start, base.end, scenario)
         if placed.metric == "share":
+            _compare_shares(key, placed, table, cells, report)
             continue
-        table = model.table(placed.dimension, placed.metric, placed.start, placed.end, scenario)
-        for segment, row in [*placed.rows.items(), *(
-                [("Total", placed.total_row)] if placed.total_row else [])]:
+        for segment, row in _rows(placed):
             for year in range(placed.start, placed.end + 1):
-                cell = f"{year_column(year)}{row}"
                 expected = float(table.loc[segment, year])
-                got = recalculation.values.get((placed.sheet, cell))
-                report.compared += 1
                 if math.isnan(expected):  # no volume, so no price: any blank or text is right
-                    if got is None or isinstance(got, str):
-                        continue
-                if not _close(got, expected):
-                    report.problems.append(f"{placed.sheet}!{cell} ({key}, {segment}, {year}) is "
-                                           f"{got!r}; the model says {expected!r}")
+                    _compare(report, cells, placed.sheet, f"{year_column(year)}{row}",
+                             f"{key}, {segment}, {year}", expected, blank_ok=True)
+                else:
+                    _compare(report, cells, placed.sheet, f"{year_column(year)}{row}",
+                             f"{key}, {segment}, {year}", expected)
+            if placed.end == LAST_YEAR and placed.start <= BASE_YEAR:
+                first, last = float(table.loc[segment, BASE_YEAR]), float(table.loc[segment, LAST_YEAR])
+                if math.isnan(first) or not first > 0:
+                    expected_cagr: float | str = "n/a"
+                elif math.isnan(last):
+                    continue
+                else:
+                    expected_cagr = (last / first) ** (1 / (LAST_YEAR - BASE_YEAR)) - 1
+                _compare(report, cells, placed.sheet, f"{CAGR_COLUMN}{row}",
+                         f"{key}, {segment}, CAGR {BASE_YEAR}-{LAST_YEAR}", expected_cagr)
+
+
+def _rows(placed: Placed) -> list[tuple[str, int]]:
+    return [*placed.rows.items(), *([("Total", placed.total_row)] if placed.total_row else [])]
+
+
+def _compare_shares(key: str, placed: Placed, table: pd.DataFrame, cells: _Cells,
+                    report: CheckReport) -> None:
+    for year in range(placed.start, placed.end + 1):
+        total = float(table.loc["Total", year])
+        shares = {s: (0.0 if total == 0 else float(table.loc[s, year]) / total) for s in placed.rows}
+        for segment, row in _rows(placed):
+            expected = sum(shares.values()) if segment == "Total" else shares[segment]
+            _compare(report, cells, placed.sheet, f"{year_column(year)}{row}",
+                     f"{key}, {segment}, {year}", expected)
+
+
+def _compare(report: CheckReport, cells: _Cells, sheet: str, cell: str, what: str,
+             expected: float | str, blank_ok: bool = False) -> None:
+    got = cells.get(sheet, cell)
+    report.compared += 1
+    if blank_ok and (got is None or isinstance(got, str)):
+        return
+    if isinstance(expected, str):
+        if got == expected:
+            return
+    elif _close(got, expected):
+        return
+    formula = "" if cells.is_formula(sheet, cell) else " (typed over the template's formula)"
+    report.problems.append(f"{sheet}!{cell} ({what}) is {got!r}{formula}; the model says {expected!r}")

@@ -51,11 +51,19 @@ def normalise_zip(data: bytes, replace: dict[str, bytes] | None = None) -> bytes
 
 
 def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file renamed over it when complete."""
+    """Write `data` to `path` through a temporary file renamed over it when complete.
+
+    Raises:
+        OSError: the folder or file cannot be written (full disk, no permission, a file in the
+            way), with `filename` set to `path`; `path` is left as it was and no temporary file
+            remains.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    temporary: str | None = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                             dir=target.parent)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -65,14 +73,18 @@ def atomic_write(path: str | Path, data: bytes) -> None:
         else:
             os.chmod(temporary, 0o644)
         os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+    except BaseException as exc:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename != str(target):
+            raise OSError(exc.errno, exc.strerror or exc.__class__.__name__, str(target)) from exc
         raise
 
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # a workbook file larger than this is refused
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024  # zip-bomb guard: total uncompressed size
 MAX_RATIO = 200  # zip-bomb guard: uncompressed / compressed for any large member
+MAX_BOMB_MEMBER_BYTES = 10_000_000  # members larger than this must not exceed MAX_RATIO
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -122,10 +134,10 @@ def check_workbook_bytes(data: bytes, name: str) -> None:
                 raise WorkbookError(f"{name}: unpacks to {total / 1e6:.0f} MB, more than "
                                     f"{MAX_UNPACKED_BYTES / 1e6:.0f} MB (refused as a zip bomb)")
             for member in members:
-                if member.file_size > 10_000_000 and member.file_size > MAX_RATIO * max(
-                        member.compress_size, 1):
-                    raise WorkbookError(f"{name}: {member.filename} expands {member.file_size // max(member.compress_size, 1)}"
-                                        "x (refused as a zip bomb)")
+                ratio = member.file_size // max(member.compress_size, 1)
+                if member.file_size > MAX_BOMB_MEMBER_BYTES and ratio > MAX_RATIO:
+                    raise WorkbookError(f"{name}: {member.filename} expands {ratio}x "
+                                        "(refused as a zip bomb)")
             bad = archive.testzip()
             if bad is not None:
                 raise WorkbookError(f"{name}: corrupt (member {bad} fails its checksum)")

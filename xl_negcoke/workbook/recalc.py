@@ -6,29 +6,40 @@ formulas, defined names and every native function we use, and is actively releas
 1.0b30 (2021) fails on openpyxl 3.1's defined names. Custom functions must be registered before
 a workbook is loaded, or the engine silently returns #NAME?; a #NAME? in the result is therefore
 reported as a problem, never left silent.
+
+The template wraps every NEGCOKE_* call as `=IFERROR(NEGCOKE_...(...),Cache!<block>)` so that a
+spreadsheet without the functions shows the last recalculation's numbers. The engine evaluates
+the bare call instead: a call that fails must be reported on its cell, not hidden behind the
+values of the previous recalculation.
+
+Speed (benchmarks/bench_recalc.py): the workbook is parsed once, by the engine's own reader, and
+handed to the engine without a temporary file; sheets without formulas are not compiled (the
+cells formulas refer to are loaded on demand); and the cyclic garbage collector pauses while the
+engine works. The engine leaves about half a million objects in reference cycles, and the
+collections they trigger cost a third of the run; one collection of the youngest generation
+afterwards frees them.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import io
 import logging
 import os
 import re
-import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-from openpyxl import load_workbook
 from openpyxl.utils.cell import (
     column_index_from_string,
     coordinate_from_string,
     get_column_letter,
     range_boundaries,
 )
+from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.formula import ArrayFormula
 
 from xl_negcoke.errors import WorkbookError
@@ -37,9 +48,19 @@ from xl_negcoke.workbook.build import CACHE
 from xl_negcoke.workbook.cached import CellError, Values, cached_members
 from xl_negcoke.workbook.files import normalise_zip
 
+_BOOK_NAME = "book.xlsx"  # the name the engine knows the workbook by; no such file is written
 _KEY = re.compile(r"^'?\[(?P<book>[^\]]+)\](?P<sheet>.*?)'?!(?P<ref>[A-Z$0-9:]+)$")
-_CACHE_FALLBACK = re.compile(r",Cache!\$?(?P<column>[A-Z]+)\$?(?P<row>\d+)(?::\$?[A-Z]+\$?\d+)?\)$")
+_CACHE_FALLBACK = re.compile(
+    r"^=IFERROR\((?P<call>NEGCOKE_\w+\(.*\)),Cache!\$?(?P<column>[A-Z]+)\$?(?P<row>\d+)"
+    r"(?::\$?[A-Z]+\$?\d+)?\)$", re.S)
+_STRING_LITERAL = re.compile(r'"(?:[^"]|"")*"')
+_FUNCTION_NAME = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
+# What the Cache sheet holds where a NEGCOKE_* cell is blank (a price without volume): an array
+# formula shows an empty cell as 0, and LibreOffice reads an empty text as an empty cell.
+NO_NUMBER = "n/a"
 ERROR_TEXT = re.compile(r"^#(N/A|VALUE!|REF!|NAME\?|DIV/0!|NUM!|NULL!|SPILL!|CALC!)")
+
+Cell = tuple[str, str]  # (sheet title, "B5")
 
 
 @dataclass
@@ -51,6 +72,16 @@ class Recalculation:
     cache: Values = field(default_factory=dict)  # the Cache sheet's fallback values
     formula_cells: int = 0
     udf_calls: int = 0
+
+
+@dataclass
+class FormulaCells:
+    """The formula cells of a workbook, found in one pass over its sheets."""
+
+    cells: set[Cell] = field(default_factory=set)  # every cell of every array block too
+    sheets: list[str] = field(default_factory=list)
+    cache: dict[Cell, Cell] = field(default_factory=dict)  # NEGCOKE_* cell -> its Cache cell
+    texts: dict[Cell, str] = field(default_factory=dict)  # each cell -> the formula it shows
 
 
 def _registry() -> dict[str, Callable[..., object]]:
@@ -109,12 +140,26 @@ def _register(counter: list[int]) -> None:
         functions[name] = _adapt(function, counter)
 
 
-def formula_cells(data: bytes) -> tuple[set[tuple[str, str]], list[str], dict]:
-    """Every formula cell (each cell of an array block too), the sheet titles, and for each
-    NEGCOKE_* call with a Cache fallback: formula cell -> its cell on the Cache sheet."""
-    book = load_workbook(io.BytesIO(data))
-    cells: set[tuple[str, str]] = set()
-    cache: dict[tuple[str, str], tuple[str, str]] = {}
+def _load(data: bytes) -> Workbook:
+    """The workbook parsed by the engine's reader (an openpyxl reader that keeps raw numbers)."""
+    from formulas.excel.xlreader import load_workbook
+
+    try:
+        return load_workbook(io.BytesIO(data))
+    except Exception as exc:  # openpyxl raises many kinds on a damaged part; name it in one line
+        raise WorkbookError(f"not a readable workbook ({exc.__class__.__name__}: "
+                            f"{_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else "no detail"
+
+
+def _scan(book: Workbook, strip_fallbacks: bool) -> FormulaCells:
+    """Find every formula cell; with `strip_fallbacks`, rewrite each `IFERROR(NEGCOKE_...(...),
+    Cache!...)` in `book` to the bare call, so the engine evaluates what the call returns."""
+    found = FormulaCells(sheets=[ws.title for ws in book.worksheets])
     for ws in book.worksheets:
         for row in ws.iter_rows():
             for cell in row:
@@ -127,15 +172,29 @@ def formula_cells(data: bytes) -> tuple[set[tuple[str, str]], list[str], dict]:
                 c1, r1, c2, r2 = range_boundaries(block if ":" in block else f"{block}:{block}")
                 block_cells = [(ws.title, f"{get_column_letter(c)}{r}")
                                for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
-                cells.update(block_cells)
-                fallback = _CACHE_FALLBACK.search(text)
-                if fallback:
-                    cache_column = column_index_from_string(fallback["column"])
-                    cache_row = int(fallback["row"])
-                    for sheet, coordinate in block_cells:
-                        column, number = coordinate_from_string(coordinate)
-                        cache[(sheet, coordinate)] = (CACHE, f"{get_column_letter(cache_column + column_index_from_string(column) - c1)}{cache_row + number - r1}")
-    return cells, [ws.title for ws in book.worksheets], cache
+                found.cells.update(block_cells)
+                found.texts.update((c, text) for c in block_cells)
+                fallback = _CACHE_FALLBACK.match(text)
+                if fallback is None:
+                    continue
+                cache_column = column_index_from_string(fallback["column"])
+                cache_row = int(fallback["row"])
+                for sheet, coordinate in block_cells:
+                    column, number = coordinate_from_string(coordinate)
+                    cache_cell = (f"{get_column_letter(cache_column + column_index_from_string(column) - c1)}"
+                                  f"{cache_row + number - r1}")
+                    found.cache[(sheet, coordinate)] = (CACHE, cache_cell)
+                if strip_fallbacks:
+                    bare = f"={fallback['call']}"
+                    cell.value = ArrayFormula(block, bare) if isinstance(cell.value, ArrayFormula) else bare
+    return found
+
+
+def formula_cells(data: bytes) -> tuple[set[Cell], list[str], dict[Cell, Cell]]:
+    """Every formula cell (each cell of an array block too), the sheet titles, and for each
+    NEGCOKE_* call with a Cache fallback: formula cell -> its cell on the Cache sheet."""
+    found = _scan(_load(data), strip_fallbacks=False)
+    return found.cells, found.sheets, found.cache
 
 
 class _NoProgress:
@@ -155,6 +214,9 @@ class _NoProgress:
     def update(self, *args: object, **kwargs: object) -> None:
         return None
 
+    def refresh(self, *args: object, **kwargs: object) -> None:
+        return None
+
 
 @contextmanager
 def _quiet_progress(formulas_module: object) -> Iterator[None]:
@@ -165,6 +227,23 @@ def _quiet_progress(formulas_module: object) -> Iterator[None]:
         yield
     finally:
         module.tqdm = original
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector, then collect the youngest generation once.
+
+    Everything allocated meanwhile is still in that generation, so the one collection afterwards
+    frees the engine's cyclic garbage without rescanning the rest of the process.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect(0)
 
 
 @contextmanager
@@ -194,36 +273,75 @@ def evaluate(data: bytes, data_dir: str | os.PathLike[str] | None = None) -> Rec
     Args:
         data: the workbook file's bytes.
         data_dir: the data folder the NEGCOKE_* functions read (None: the default).
+
+    Raises:
+        WorkbookError: the bytes are no readable workbook, or the engine fails on the workbook
+            as a whole (a failure of single cells is listed in `Recalculation.problems`).
     """
-    with data_folder(data_dir):
+    with data_folder(data_dir), _collector_paused():
         return _evaluate(data)
 
 
-def _evaluate(data: bytes) -> Recalculation:
+def _engine_solution(book: Workbook, formula_sheets: set[str]) -> dict:
+    """Build the engine's model of `book` and calculate it.
+
+    Only sheets holding formulas are compiled whole; the cells formulas refer to on other sheets
+    (inputs, names) are loaded on demand by the engine's `finish`, so the constants of the Cache
+    sheet, the ownership record and the Sources text are never compiled.
+    """
     import formulas
+    from formulas.excel import BOOK
+
+    logging.getLogger("formulas").setLevel(logging.ERROR)
+    engine = formulas.ExcelModel()
+    engine.books = {_BOOK_NAME.upper(): {BOOK: book}}  # the parsed book, so no file is read
+    with _quiet_progress(formulas):
+        loaded, context = engine.add_book(_BOOK_NAME)
+        if loaded is not book:
+            raise WorkbookError(f"formulas {formulas.__version__} no longer accepts a parsed "
+                                "workbook; pin formulas to the version in pyproject.toml")
+        for ws in loaded.worksheets:
+            if ws.title in formula_sheets:
+                engine.push(ws, context)
+        engine.finish()
+    return engine.calculate()
+
+
+def _evaluate(data: bytes) -> Recalculation:
     from formulas.tokens.operand import XlError
 
     counter = [0]
     _register(counter)
-    wanted, sheets, cache = formula_cells(data)
-    by_upper = {s.upper(): s for s in sheets}
-    folder = tempfile.mkdtemp(prefix="xl-negcoke-")
-    path = os.path.join(folder, "book.xlsx")
+    book = _load(data)
+    found = _scan(book, strip_fallbacks=True)
     try:
-        with open(path, "wb") as stream:
-            stream.write(data)
-        logging.getLogger("formulas").setLevel(logging.ERROR)
-        with _quiet_progress(formulas):
-            engine = formulas.ExcelModel().loads(path).finish()
-        solution = engine.calculate()
+        solution = _engine_solution(book, {sheet for sheet, _cell in found.cells})
+    except WorkbookError:
+        raise
     except Exception as exc:  # the engine's own failures name no cell; report them as one line
         raise WorkbookError(f"the formula engine could not evaluate the workbook: "
-                            f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                            ) from None
-    finally:
-        for name in os.listdir(folder):
-            os.unlink(os.path.join(folder, name))
-        os.rmdir(folder)
+                            f"{exc.__class__.__name__}: {_first_line(exc)}") from None
+    values = _cell_values(solution, found)
+    report = Recalculation(values={}, formula_cells=len(found.cells), udf_calls=counter[0])
+    for cell in sorted(found.cells):
+        if cell not in values:
+            report.problems.append((*cell, "the engine returned no value"))
+            continue
+        value = values[cell]
+        if isinstance(value, XlError):
+            value = CellError(str(value))
+            report.problems.append((*cell, f"evaluates to {value}{_unknown_functions(found.texts[cell])}"))
+        elif isinstance(value, str) and ERROR_TEXT.match(value):
+            report.problems.append((*cell, value))
+        report.values[cell] = value
+        if cell in found.cache:
+            report.cache[found.cache[cell]] = NO_NUMBER if value is None else value
+    return report
+
+
+def _cell_values(solution: dict, found: FormulaCells) -> Values:
+    """The engine's results (keyed by cells and ranges) as one value per wanted formula cell."""
+    by_upper = {s.upper(): s for s in found.sheets}
     values: Values = {}
     for key, result in solution.items():
         match = _KEY.match(str(key))
@@ -232,37 +350,39 @@ def _evaluate(data: bytes) -> Recalculation:
         sheet = by_upper.get(match["sheet"].replace("''", "'").upper())
         if sheet is None:
             continue
-        c1, r1, c2, r2 = range_boundaries(match["ref"].replace("$", "") if ":" in match["ref"]
-                                          else f"{match['ref']}:{match['ref']}".replace("$", ""))
+        ref = match["ref"].replace("$", "")
+        c1, r1, c2, r2 = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
         array = np.asarray(getattr(result, "value", result), dtype=object)
         if array.ndim != 2:
             array = array.reshape(1, -1) if array.ndim == 1 else array.reshape(1, 1)
         for i, row in enumerate(range(r1, r2 + 1)):
             for j, column in enumerate(range(c1, c2 + 1)):
                 cell = (sheet, f"{get_column_letter(column)}{row}")
-                if cell in wanted and cell not in values:
+                if cell in found.cells and cell not in values:
                     inside = i < array.shape[0] and j < array.shape[1]
                     values[cell] = _plain(array[i, j] if inside else array[0, 0])
-    report = Recalculation(values={}, formula_cells=len(wanted), udf_calls=counter[0])
-    for cell in sorted(wanted):
-        if cell not in values:
-            report.problems.append((*cell, "the engine returned no value"))
-            continue
-        value = values[cell]
-        if isinstance(value, XlError):
-            value = CellError(str(value))
-            report.problems.append((*cell, f"evaluates to {value}"))
-        elif isinstance(value, str) and ERROR_TEXT.match(value):
-            report.problems.append((*cell, value))
-        report.values[cell] = value
-        if cell in cache:
-            report.cache[cache[cell]] = value
-    return report
+    return values
+
+
+def _unknown_functions(formula: str) -> str:
+    """'; unknown function FOO' when the formula calls functions the engine does not know."""
+    from formulas.functions import get_functions, not_implemented
+
+    functions = get_functions()
+    names = _FUNCTION_NAME.findall(_STRING_LITERAL.sub('""', formula))
+    unknown = sorted({n.upper() for n in names
+                      if functions.get(n.upper().removeprefix("_XLFN."), not_implemented)
+                      is not_implemented})
+    if not unknown:
+        return ""
+    return f"; unknown function{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}"
 
 
 def with_cached_values(data: bytes, values: Values, constants: Values | None = None) -> bytes:
     """The workbook's bytes with `values` cached beside their formulas and `constants` (the
     Cache sheet) written as plain cell values."""
+    import zipfile
+
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         members = cached_members(archive, values, constants)
     return normalise_zip(data, members)
