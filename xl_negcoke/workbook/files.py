@@ -58,7 +58,32 @@ def atomic_write(path: str | Path, data: bytes) -> None:
             way), with `filename` set to `path`; `path` is left as it was and no temporary file
             remains.
     """
-    target = Path(path)
+    atomic_write_all({Path(path): data})
+
+
+def atomic_write_all(files: dict[Path, bytes]) -> None:
+    """Write several files so that none is replaced unless every one was written in full.
+
+    Each file goes to a temporary file beside its target first; only when all are on disk are
+    they renamed over their targets. A failure while writing leaves every target as it was.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in files.items():
+            staged.append((_stage(Path(path), data), Path(path)))
+        for temporary, target in staged:
+            os.replace(temporary, target)
+    except BaseException as exc:
+        for temporary, _target in staged:
+            Path(temporary).unlink(missing_ok=True)
+        target = staged[-1][1] if staged else next(iter(files), None)
+        if isinstance(exc, OSError) and target is not None and exc.filename != str(target):
+            raise OSError(exc.errno, exc.strerror or exc.__class__.__name__, str(target)) from exc
+        raise
+
+
+def _stage(target: Path, data: bytes) -> str:
+    """Write `data` to a temporary file beside `target` (same folder, so rename is atomic)."""
     temporary: str | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -68,11 +93,9 @@ def atomic_write(path: str | Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        if target.exists():
-            os.chmod(temporary, target.stat().st_mode & 0o777)
-        else:
-            os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+        os.chmod(temporary, mode)
+        return temporary
     except BaseException as exc:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)

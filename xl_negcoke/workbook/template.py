@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 from xl_negcoke.errors import WorkbookError
 from xl_negcoke.model import Model
 from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, build_book
-from xl_negcoke.workbook.files import atomic_write, book_bytes
+from xl_negcoke.workbook.files import atomic_write_all, book_bytes
 from xl_negcoke.workbook.ownership import record_book, write_record
 from xl_negcoke.workbook.recalc import evaluate, with_cached_values
 
@@ -99,9 +99,6 @@ def build_workbook(model: Model, out_dir: str | Path,
                                 f"{sheet}!{cell}: {reason}); nothing was written")
         files = {suffix: with_cached_values(data, report.values, report.cache)
                  for suffix, data in files.items()}
-    results: list[Built] = []
-    for suffix, data in files.items():  # written only once every file is ready
-        path = out / f"{TEMPLATE_NAME}{suffix}"
-        atomic_write(path, data)
-        results.append(Built(path, len(data)))
-    return results
+    targets = {out / f"{TEMPLATE_NAME}{suffix}": data for suffix, data in files.items()}
+    atomic_write_all(targets)  # neither file is replaced unless both were written in full
+    return [Built(path, len(data)) for path, data in targets.items()]
