@@ -32,6 +32,10 @@ REGIONS = ("North America", "Europe", "Asia", "South America", "Middle East & Af
 
 PROVENANCE_PREFIXES = ("report:", "source:", "derived:", "assumption:")
 
+UNCERTAINTY_FILE = "uncertainty.csv"  # optional: ranges of the drivers for simulations
+DISTRIBUTIONS = ("triangular", "normal")
+MAX_UNCERTAIN_DRIVERS = 12  # simulate() checks the 2^n corners of the ranges
+
 # Every scalar input of the model: key -> (kind, unit). Kinds: "share" must lie in 0..1,
 # "level" must be >= 0, "rate" is any finite number above -1, "change" any finite number.
 # Yearly series list every year they need, so a missing year is reported as a year gap.
@@ -114,6 +118,22 @@ class Assumption:
 
 
 @dataclass(frozen=True)
+class Uncertainty:
+    """The range of one assumption for simulations: triangular (low, mode = base, high) or
+    normal (mean = base, sd) cut to low..high. `base` is the assumption's value the range was
+    set around (equal to assumptions.csv in the embedded dataset)."""
+
+    key: str
+    distribution: str
+    low: float
+    base: float
+    high: float
+    sd: float | None
+    description: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Dataset:
     """A validated data folder: every input of the model with its provenance."""
 
@@ -126,6 +146,7 @@ class Dataset:
     news: tuple[dict[str, str], ...]
     claims: tuple[dict[str, str], ...]
     files: tuple[str, ...] = field(default=())
+    uncertainty: dict[str, Uncertainty] = field(default_factory=dict)  # empty: no uncertainty.csv
 
     def country_weight_key(self, country: Country) -> str:
         return f"weight_{slug(country.name)}"
@@ -351,6 +372,49 @@ def _read_scenarios(directory: Path) -> tuple[dict[str, dict[str, Assumption]], 
     return scenarios, table.raw
 
 
+def _read_uncertainty(directory: Path) -> tuple[dict[str, Uncertainty], bytes]:
+    """uncertainty.csv, when the folder has one: a range per driver around a base value (the
+    assumption's value when the range was set; a simulation moves the range to the model's)."""
+    if not (directory / UNCERTAINTY_FILE).is_file():
+        return {}, b""
+    columns = ("key", "distribution", "low", "base", "high", "sd", "description", "source")
+    table = _Table(directory, UNCERTAINTY_FILE, columns)
+    found: dict[str, Uncertainty] = {}
+    for row, values in table.rows:
+        key = table.text(row, values, "key")
+        if key not in ASSUMPTION_KEYS:
+            raise DataError(table.name, f"unknown key {key!r} (see assumptions.csv)", row, "key")
+        if key in found:
+            raise DataError(table.name, f"duplicate key {key!r}", row, "key")
+        distribution = table.text(row, values, "distribution").lower()
+        if distribution not in DISTRIBUTIONS:
+            raise DataError(table.name, f"unknown distribution {distribution!r}; valid: "
+                            f"{', '.join(DISTRIBUTIONS)}", row, "distribution")
+        low, base, high = (table.number(row, values, c) for c in ("low", "base", "high"))
+        if not low < high:
+            raise DataError(table.name, f"low {low:g} must be below high {high:g}", row, "low")
+        if not low <= base <= high:
+            raise DataError(table.name, f"base {base:g} lies outside low..high ({low:g} to "
+                            f"{high:g})", row, "base")
+        for column, number in (("low", low), ("high", high)):
+            problem = check_value(key, number)
+            if problem:
+                raise DataError(table.name, f"{key} {problem}", row, column)
+        sd: float | None = None
+        if distribution == "normal":
+            sd = table.number(row, values, "sd")
+            if sd <= 0:
+                raise DataError(table.name, f"sd must be above 0, not {sd:g}", row, "sd")
+        elif values["sd"]:
+            raise DataError(table.name, "sd is for normal ranges; leave it empty for triangular",
+                            row, "sd")
+        found[key] = Uncertainty(key, distribution, low, base, high, sd,
+                                 table.text(row, values, "description"), table.source(row, values))
+    if len(found) > MAX_UNCERTAIN_DRIVERS:
+        raise DataError(table.name, f"{len(found)} drivers; at most {MAX_UNCERTAIN_DRIVERS}")
+    return found, table.raw
+
+
 def _read_text_table(
     directory: Path, name: str, columns: tuple[str, ...], unique: str | None = None,
     allowed: dict[str, tuple[set[str], str]] | None = None,
@@ -393,6 +457,7 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
     countries, raw_c = _read_countries(directory)
     companies, raw_co = _read_companies(directory, countries)
     scenarios, raw_s = _read_scenarios(directory)
+    uncertainty, _raw_u = _read_uncertainty(directory)
     # checked row by row so the error names the file's own row (blank lines are skipped)
     news, raw_n = _read_text_table(
         directory, "company_news.csv", ("company", "date", "news", "source"),
@@ -403,6 +468,7 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
         unique="id",
     )
     digest = hashlib.sha256()
+    # uncertainty.csv (_raw_u) is left out of the id for now: the committed workbooks show the id
     for raw in (raw_a, raw_c, raw_co, raw_s, raw_n, raw_cl):
         digest.update(raw)
     files = ("assumptions.csv", "countries.csv", "companies.csv", "scenarios.csv",
@@ -417,4 +483,5 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
         news=news,
         claims=claims,
         files=files,
+        uncertainty=uncertainty,
     )

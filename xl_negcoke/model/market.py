@@ -14,10 +14,18 @@ The driver structure (data/README.md explains each input and its source):
   capacity while it produces; "Others" closes every company metric to the global total.
 
 Every closing row is computed as total minus the rest, so each dimension reconciles exactly.
+
+One implementation serves a single scenario and many draws of it (`simulation.py`): an input
+is a number, or an array with one value per draw. Arrays then carry a leading draw axis, shape
+(draws, years), and broadcast with the yearly paths; with numbers only, the arithmetic is
+exactly that of one scenario. `market_recipes` computes the totals and share paths at once and
+leaves each derived segment (applications, regions, countries, companies, Others) as a recipe
+that computes its series when asked, so 100,000 draws hold a few arrays, not every segment's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +40,7 @@ from xl_negcoke.model.dataset import (
     SERIES,
     TYPES,
     YEARS,
+    Company,
     Dataset,
 )
 
@@ -40,7 +49,9 @@ BASE = BASE_YEAR - FIRST_YEAR  # index of the base year
 OTHERS = "Others"
 GLOBAL = "Global"
 
-Series = dict[str, np.ndarray]  # metric -> one value per year
+Series = dict[str, np.ndarray]  # metric -> one value per year (or an array (draws, years))
+Recipe = Callable[[], Series]  # computes one segment's series when called
+Input = float | np.ndarray  # a number, or one value per draw
 
 
 @dataclass(frozen=True)
@@ -51,15 +62,38 @@ class Market:
     utilisation: np.ndarray  # global (and every company's) capacity utilisation per year
 
 
-def fill_series(params: dict[str, float], name: str) -> np.ndarray:
+@dataclass(frozen=True)
+class MarketRecipes:
+    """Every number of one scenario, for one set of inputs or many draws of them: segment ->
+    its series, or a recipe that computes them on request (and keeps nothing)."""
+
+    segments: dict[str, Series | Recipe]
+    utilisation: np.ndarray  # years, or (draws, years) when utilisation varies by draw
+
+    def series(self, segment: str) -> Series:
+        """Every metric of one segment (computed now when it is a recipe)."""
+        item = self.segments[segment]
+        return item() if callable(item) else item
+
+    def materialise(self) -> Market:
+        """Compute every segment: the Market of one scenario."""
+        values = {name: self.series(name) for name in self.segments}
+        return Market(values=values, utilisation=np.array(self.utilisation))
+
+
+def fill_series(params: dict[str, Input], name: str) -> np.ndarray:
     """Fill a yearly series from its anchor years.
 
     Levels are interpolated at a constant growth rate between anchors, shares linearly; the
-    last anchor is held to the end of the timeline.
+    last anchor is held to the end of the timeline. An anchor given per draw gives one row per
+    draw, shape (draws, years).
     """
     years, kind, _unit = SERIES[name]
     anchors = np.array(years, dtype=float)
-    values = np.array([params[f"{name}_{y}"] for y in years], dtype=float)
+    raw = [params[f"{name}_{y}"] for y in years]
+    if any(np.ndim(value) for value in raw):
+        return _fill_draws(raw, anchors, kind)
+    values = np.array(raw, dtype=float)
     if kind == "level" and np.all(values > 0):
         filled = np.exp(np.interp(YEAR_ARRAY, anchors, np.log(values)))
     else:
@@ -70,22 +104,98 @@ def fill_series(params: dict[str, float], name: str) -> np.ndarray:
     return filled
 
 
-def _growth_path(base_value: float, back_rate: float, forward: np.ndarray) -> np.ndarray:
+def _fill_draws(raw: list[Input], anchors: np.ndarray, kind: str) -> np.ndarray:
+    """fill_series for anchors of which some are given per draw: the same interpolation, as
+    weights on the anchors (only the anchors that vary are computed per draw)."""
+    varying = [j for j, value in enumerate(raw) if np.ndim(value)]
+    fixed = np.array([0.0 if np.ndim(value) else value for value in raw], dtype=float)
+    columns = np.stack([np.asarray(raw[j], dtype=float) for j in varying], axis=-1)  # (draws, k)
+    # weights[j, year]: how much anchor j contributes to a year (np.interp of a unit vector)
+    weights = np.array([np.interp(YEAR_ARRAY, anchors, unit) for unit in np.eye(len(anchors))])
+
+    def interpolate(fixed_values: np.ndarray, column_values: np.ndarray) -> np.ndarray:
+        return fixed_values @ weights + column_values @ weights[varying]
+
+    filled = None
+    if kind == "level":  # constant growth between anchors for the draws whose anchors are all > 0
+        fixed_positive = all(fixed[j] > 0 for j in range(len(raw)) if j not in varying)
+        positive = np.all(columns > 0, axis=-1, keepdims=True) & fixed_positive
+        if positive.all():
+            filled = np.exp(interpolate(np.log(np.where(fixed > 0, fixed, 1.0)), np.log(columns)))
+        elif positive.any():
+            logged = np.exp(interpolate(np.log(np.where(fixed > 0, fixed, 1.0)),
+                                        np.log(np.where(positive, columns, 1.0))))
+            filled = np.where(positive, logged, interpolate(fixed, columns))
+    if filled is None:
+        filled = interpolate(fixed, columns)
+    index = (anchors - FIRST_YEAR).astype(int)
+    filled[:, index] = np.where(np.isin(np.arange(len(raw)), varying), 0.0, fixed)
+    filled[:, index[varying]] = columns
+    filled[:, index[-1] :] = filled[:, index[-1], None]
+    return filled
+
+
+def _column(value: Input) -> Input:
+    """An input as it enters the arithmetic: a number unchanged, per-draw values as a column
+    (draws, 1) that broadcasts against the years."""
+    if np.ndim(value) == 0:
+        return value
+    return np.asarray(value, dtype=float)[:, None]
+
+
+def _hold(value: Input, count: int) -> np.ndarray:
+    """`count` years at `value` (a number or a column (draws, 1))."""
+    if np.ndim(value) == 0:
+        return np.full(count, value)
+    return np.broadcast_to(value, (*np.shape(value)[:-1], count))
+
+
+def _join(head: np.ndarray, tail: np.ndarray) -> np.ndarray:
+    """Two runs of years side by side, broadcasting a single run to the draws of the other."""
+    lead = np.broadcast_shapes(head.shape[:-1], tail.shape[:-1])
+    return np.concatenate([np.broadcast_to(head, (*lead, head.shape[-1])),
+                           np.broadcast_to(tail, (*lead, tail.shape[-1]))], axis=-1)
+
+
+def _growth_path(base_value: Input, back_rate: Input, forward: np.ndarray) -> np.ndarray:
     """A path through base_value at the base year: constant `back_rate` before it, then the
     given forward growth factors (one per year after the base year, cumulative)."""
-    path = np.empty(len(YEARS))
-    path[: BASE + 1] = base_value / (1.0 + back_rate) ** (BASE_YEAR - YEAR_ARRAY[: BASE + 1])
-    path[BASE + 1 :] = base_value * forward
-    return path
+    back = base_value / (1.0 + back_rate) ** (BASE_YEAR - YEAR_ARRAY[: BASE + 1])
+    return _join(back, base_value * forward)
 
 
-def _require(condition: np.ndarray | bool, message: str) -> None:
+def _accumulate(total: np.ndarray, term: np.ndarray, operation: np.ufunc) -> np.ndarray:
+    """operation(total, term), in place when `total` already has the result's shape (the same
+    numbers as a new array; fewer allocations with many draws)."""
+    if total.flags.writeable and total.shape == np.broadcast_shapes(total.shape, term.shape):
+        return operation(total, term, out=total)
+    return operation(total, term)
+
+
+def _require(condition: np.ndarray | bool, message: str | Callable[[], str]) -> None:
     if not np.all(condition):
-        raise AssumptionError(message)
+        raise AssumptionError(message() if callable(message) else message)
 
 
 def _first_bad_year(bad: np.ndarray) -> int:
+    """The first year in which any draw is bad."""
+    bad = np.asarray(bad)
+    if bad.ndim > 1:
+        bad = bad.any(axis=tuple(range(bad.ndim - 1)))
     return int(YEAR_ARRAY[np.argmax(bad)])
+
+
+def _show(value: Input) -> str:
+    """An input in a message: the number, or the range of its draws."""
+    if np.ndim(value) == 0:
+        return f"{value:g}"
+    return f"{np.min(value):g} to {np.max(value):g}"
+
+
+def _exceeds(metric: str, remainder: np.ndarray) -> Callable[[], str]:
+    return lambda: (f"the listed companies exceed the global {metric} in "
+                    f"{_first_bad_year(remainder < 0)}; lower company capacities or raise "
+                    "top5_capacity_share_2023")
 
 
 def compute_market(dataset: Dataset, params: dict[str, float]) -> Market:
@@ -98,43 +208,63 @@ def compute_market(dataset: Dataset, params: dict[str, float]) -> Market:
     Raises:
         AssumptionError: when the inputs imply an impossible market (a negative segment).
     """
+    return market_recipes(dataset, params).materialise()
+
+
+def market_recipes(dataset: Dataset, params: dict[str, Input]) -> MarketRecipes:
+    """Compute one scenario, or many draws of it, leaving derived segments as recipes.
+
+    Args:
+        dataset: the validated data folder (names, countries, companies).
+        params: every assumption key -> a number, or an array of one value per draw for the
+            keys that vary (assumption keys only: country weights and company capacities are
+            numbers).
+
+    Raises:
+        AssumptionError: when the inputs imply an impossible market for any draw (a segment
+            computed on request checks its own constraint then: Others).
+    """
     after = YEAR_ARRAY[BASE + 1 :] - BASE_YEAR  # 1..7
-    values: dict[str, Series] = {}
+    segments: dict[str, Series | Recipe] = {}
+
+    def value(key: str) -> Input:
+        return _column(params[key])
 
     # volume -------------------------------------------------------------------------------
     anode = fill_series(params, "anode_world_kt")
     artificial = fill_series(params, "artificial_graphite_share")
-    volume = anode * artificial * params["coke_per_anode_t"]
-    _require(volume > 0, f"the assumptions give a global volume of 0 in {_first_bad_year(volume <= 0)}"
-             ": coke_per_anode_t, anode_world_kt and artificial_graphite_share must be above 0")
-    base_volume = volume[BASE]
-    storage_share = params["energy_storage_share_2023"]
-    consumer_share = 1.0 - params["power_battery_share_2023"] - storage_share
-    _require(consumer_share >= 0, "power_battery_share_2023 + energy_storage_share_2023 exceed 1 "
-             f"({params['power_battery_share_2023']:g} + {storage_share:g}); they must leave "
-             "Consumer Battery a share of 0 or more")
-    storage_growth = params["energy_storage_multiple_2030"] ** (after / (LAST_YEAR - BASE_YEAR))
-    storage = _growth_path(base_volume * storage_share, params["energy_storage_cagr_2020_2023"],
+    volume = anode * artificial * value("coke_per_anode_t")
+    _require(volume > 0, lambda: "the assumptions give a global volume of 0 in "
+             f"{_first_bad_year(volume <= 0)}: coke_per_anode_t, anode_world_kt and "
+             "artificial_graphite_share must be above 0")
+    base_volume = volume[..., BASE, None]
+    storage_share = value("energy_storage_share_2023")
+    consumer_share = 1.0 - value("power_battery_share_2023") - storage_share
+    _require(consumer_share >= 0, lambda: "power_battery_share_2023 + energy_storage_share_2023 "
+             f"exceed 1 ({_show(params['power_battery_share_2023'])} + {_show(storage_share)}); "
+             "they must leave Consumer Battery a share of 0 or more")
+    storage_growth = value("energy_storage_multiple_2030") ** (after / (LAST_YEAR - BASE_YEAR))
+    storage = _growth_path(base_volume * storage_share, value("energy_storage_cagr_2020_2023"),
                            storage_growth)
-    consumer = _growth_path(base_volume * consumer_share, params["consumer_battery_growth_history"],
-                            (1.0 + params["consumer_battery_growth_forecast"]) ** after)
+    consumer = _growth_path(base_volume * consumer_share, value("consumer_battery_growth_history"),
+                            (1.0 + value("consumer_battery_growth_forecast")) ** after)
     power = volume - storage - consumer
-    _require(power >= 0, "the assumptions leave Power Battery a negative volume in "
+    _require(power >= 0, lambda: "the assumptions leave Power Battery a negative volume in "
              f"{_first_bad_year(power < 0)}: Energy Storage and Consumer Battery exceed the "
              "anode-derived total; lower their growth or raise anode_world_kt")
 
     # type and price -----------------------------------------------------------------------
-    petroleum_share = params["petroleum_share_2023"] + params["petroleum_share_change_per_year"] * (
+    petroleum_share = value("petroleum_share_2023") + value("petroleum_share_change_per_year") * (
         YEAR_ARRAY - BASE_YEAR)
-    _require((petroleum_share >= 0) & (petroleum_share <= 1), "petroleum_share_2023 with "
+    _require((petroleum_share >= 0) & (petroleum_share <= 1), lambda: "petroleum_share_2023 with "
              "petroleum_share_change_per_year takes the petroleum-based share outside 0-1 in "
              f"{_first_bad_year((petroleum_share < 0) | (petroleum_share > 1))}")
     petroleum_volume = volume * petroleum_share
     coal_volume = volume - petroleum_volume
     petroleum_price = fill_series(params, "petroleum_price_usd_per_t")
-    petroleum_price[BASE + 2 :] = petroleum_price[BASE + 1] * (
-        1.0 + params["petroleum_price_growth_forecast"]) ** (after[1:] - 1)
-    coal_price = petroleum_price * params["coal_price_ratio"]
+    petroleum_price = _join(petroleum_price[..., : BASE + 2], petroleum_price[..., BASE + 1, None] * (
+        1.0 + value("petroleum_price_growth_forecast")) ** (after[1:] - 1))
+    coal_price = petroleum_price * value("coal_price_ratio")
     petroleum_revenue = petroleum_volume * petroleum_price / 1000.0
     coal_revenue = coal_volume * coal_price / 1000.0
     revenue = petroleum_revenue + coal_revenue
@@ -147,26 +277,32 @@ def compute_market(dataset: Dataset, params: dict[str, float]) -> Market:
          for c in companies])
     top5 = np.sort(capacity_2023)[::-1][:5].sum()
     _require(top5 > 0, "the five largest companies have no 2023 capacity; top-5 share is undefined")
-    global_capacity_2023 = top5 / params["top5_capacity_share_2023"] if params[
-        "top5_capacity_share_2023"] > 0 else np.inf
+    top5_share = value("top5_capacity_share_2023")
+    _require(np.asarray(top5_share) > 0, "top5_capacity_share_2023 must be above 0")
+    global_capacity_2023 = top5 / top5_share
     _require(np.isfinite(global_capacity_2023), "top5_capacity_share_2023 must be above 0")
     utilisation_2023 = base_volume / global_capacity_2023
-    utilisation = np.full(len(YEARS), utilisation_2023)
+    utilisation = np.broadcast_to(utilisation_2023, (*utilisation_2023.shape[:-1], len(YEARS)))
     capacity = volume / utilisation
 
-    values[GLOBAL] = {"volume": volume, "revenue": revenue, "price": price, "capacity": capacity}
-    values[TYPES[0]] = {"volume": petroleum_volume, "revenue": petroleum_revenue,
-                        "price": petroleum_price}
-    values[TYPES[1]] = {"volume": coal_volume, "revenue": revenue - petroleum_revenue,
-                        "price": coal_price}
-    for name, app_volume in zip(APPLICATIONS, (power, consumer, storage), strict=False):
-        values[name] = {"volume": app_volume, "revenue": revenue * (app_volume / volume),
+    segments[GLOBAL] = {"volume": volume, "revenue": revenue, "price": price, "capacity": capacity}
+    segments[TYPES[0]] = {"volume": petroleum_volume, "revenue": petroleum_revenue,
+                          "price": petroleum_price}
+    segments[TYPES[1]] = {"volume": coal_volume, "revenue": revenue - petroleum_revenue,
+                          "price": coal_price}
+
+    def application(app_volume: np.ndarray) -> Recipe:
+        return lambda: {"volume": app_volume, "revenue": revenue * (app_volume / volume),
                         "price": price}
 
+    for name, app_volume in zip(APPLICATIONS, (power, consumer, storage), strict=False):
+        segments[name] = application(app_volume)
+
     # regions and countries ----------------------------------------------------------------
-    china_share = np.full(len(YEARS), params["china_revenue_share_2023"])
-    china_share[BASE + 1 :] += params["china_share_change_per_year_forecast"] * after
-    _require((china_share >= 0) & (china_share <= 1), "china_revenue_share_2023 with "
+    china_share = _join(_hold(value("china_revenue_share_2023"), BASE + 1),
+                        value("china_revenue_share_2023")
+                        + value("china_share_change_per_year_forecast") * after)
+    _require((china_share >= 0) & (china_share <= 1), lambda: "china_revenue_share_2023 with "
              "china_share_change_per_year_forecast takes China's share outside 0-1 in "
              f"{_first_bad_year((china_share < 0) | (china_share > 1))}")
     weights = {c.name: params[dataset.country_weight_key(c)] for c in dataset.countries
@@ -174,40 +310,74 @@ def compute_market(dataset: Dataset, params: dict[str, float]) -> Market:
     weight_total = sum(weights.values())
     _require(weight_total > 0, "every country weight outside China is 0; at least one must be "
              "above 0 to split the non-China share")
-    for region in REGIONS:
-        values[region] = {m: np.zeros(len(YEARS)) for m in ("volume", "revenue", "capacity")}
-    for country in dataset.countries:
-        share = china_share if country.name == "China" else (
-            (1.0 - china_share) * (weights[country.name] / weight_total))
-        series = {"volume": volume * share, "revenue": revenue * share,
-                  "capacity": capacity * share, "price": price}
-        values[country.name] = series
-        for metric in ("volume", "revenue", "capacity"):
-            values[country.region][metric] += series[metric]
-    for region in REGIONS:
-        values[region]["price"] = price
+
+    outside_china = 1.0 - china_share
+
+    def country(name: str) -> Recipe:
+        def series() -> Series:
+            share = china_share if name == "China" else (
+                outside_china * (weights[name] / weight_total))
+            return {"volume": volume * share, "revenue": revenue * share,
+                    "capacity": capacity * share, "price": price}
+        return series
+
+    def region(members: list[Recipe]) -> Recipe:
+        def series() -> Series:
+            totals: Series = {m: np.zeros(len(YEARS)) for m in ("volume", "revenue", "capacity")}
+            for member in members:
+                numbers = member()
+                for metric in totals:
+                    totals[metric] = _accumulate(totals[metric], numbers[metric], np.add)
+            totals["price"] = price
+            return totals
+        return series
+
+    countries = {c.name: country(c.name) for c in dataset.countries}
+    for name in REGIONS:
+        segments[name] = region([countries[c.name] for c in dataset.countries if c.region == name])
+    segments.update(countries)
 
     # companies ----------------------------------------------------------------------------
-    capacity_index = capacity / capacity[BASE]
+    capacity_index = capacity / capacity[..., BASE, None]
     price_by_type = {TYPES[0]: petroleum_price, TYPES[1]: coal_price}
-    rest = {m: values[GLOBAL][m].copy() for m in ("volume", "revenue", "capacity")}
-    for company, base_capacity in zip(companies, capacity_2023, strict=False):
-        raw = params[dataset.company_capacity_key(company)]
-        active = (company.first_year <= YEAR_ARRAY) & (company.last_year >= YEAR_ARRAY)
-        company_capacity = np.where(active, (base_capacity or raw) * capacity_index, 0.0)
-        company_volume = company_capacity * utilisation
-        company_revenue = company_volume * price_by_type[company.type] / 1000.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            company_price = np.where(company_volume > 0,
-                                     company_revenue * 1000.0 / company_volume, np.nan)
-        values[company.name] = {"capacity": company_capacity, "volume": company_volume,
-                                "revenue": company_revenue, "price": company_price}
-        for metric in rest:
-            rest[metric] -= values[company.name][metric]
-    for metric, remainder in rest.items():
-        _require(remainder >= -1e-9 * np.abs(values[GLOBAL][metric]), "the listed companies exceed "
-                 f"the global {metric} in {_first_bad_year(remainder < 0)}; lower company capacities "
-                 "or raise top5_capacity_share_2023")
-    rest["price"] = rest["revenue"] * 1000.0 / rest["volume"]
-    values[OTHERS] = rest
-    return Market(values=values, utilisation=utilisation)
+
+    def company(entity: Company, base_capacity: float, with_price: bool = True) -> Recipe:
+        def series() -> Series:
+            raw = params[dataset.company_capacity_key(entity)]
+            active = (entity.first_year <= YEAR_ARRAY) & (entity.last_year >= YEAR_ARRAY)
+            company_capacity = (base_capacity or raw) * capacity_index
+            if not active.all():  # np.where only where it changes a number (speed with draws)
+                company_capacity = np.where(active, company_capacity, 0.0)
+            company_volume = company_capacity * utilisation
+            company_revenue = company_volume * price_by_type[entity.type] / 1000.0
+            if not with_price:  # for Others, which needs only the sums
+                return {"capacity": company_capacity, "volume": company_volume,
+                        "revenue": company_revenue}
+            with np.errstate(invalid="ignore", divide="ignore"):
+                company_price = company_revenue * 1000.0 / company_volume
+            selling = company_volume > 0
+            if not selling.all():
+                company_price = np.where(selling, company_price, np.nan)
+            return {"capacity": company_capacity, "volume": company_volume,
+                    "revenue": company_revenue, "price": company_price}
+        return series
+
+    listed = [company(entity, base) for entity, base in zip(companies, capacity_2023, strict=False)]
+    sums = [company(entity, base, with_price=False)
+            for entity, base in zip(companies, capacity_2023, strict=False)]
+
+    def others() -> Series:
+        total = segments[GLOBAL]
+        rest = {m: total[m].copy() for m in ("volume", "revenue", "capacity")}
+        for recipe in sums:
+            numbers = recipe()
+            for metric in rest:
+                rest[metric] = _accumulate(rest[metric], numbers[metric], np.subtract)
+        for metric, remainder in rest.items():
+            _require(remainder >= -1e-9 * np.abs(total[metric]), _exceeds(metric, remainder))
+        rest["price"] = rest["revenue"] * 1000.0 / rest["volume"]
+        return rest
+
+    segments.update({entity.name: recipe for entity, recipe in zip(companies, listed, strict=False)})
+    segments[OTHERS] = others
+    return MarketRecipes(segments=segments, utilisation=utilisation)

@@ -37,6 +37,7 @@ from xl_negcoke.model.names import (
     SEGMENT_ALIASES,
     Resolver,
 )
+from xl_negcoke.model.simulation import DEFAULT_DRAWS, DEFAULT_SEED, Simulation, simulate
 
 COMPANY_FIELDS = ("hq_country", "region", "type", "tier", "rank", "capacity", "volume", "revenue",
                   "price", "share", "utilisation", "first_year", "last_year", "news", "source")
@@ -489,6 +490,16 @@ class Model:
 
     def unit(self, metric: str) -> str:
         return METRIC_UNITS[self.resolve_metric(metric)]
+
+    def simulate(self, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED) -> Simulation:
+        """Draw the drivers of uncertainty.csv `draws` times around the base scenario and compute
+        every segment, year and metric for each draw (memoized per model, draws and seed).
+
+        Raises:
+            InvalidArgumentError (draws, seed), NotAvailableError (no uncertainty.csv),
+            AssumptionError (ranges that allow an impossible market).
+        """
+        return simulate(self, self._inputs["base"], draws, seed)
 
 
 def _as_number(key: str, value: object) -> float:
