@@ -233,6 +233,8 @@ class Linter:
                 for area in str(ws.print_area).split(","):
                     _sheet, cells = area.rsplit("!", 1)
                     last_row = range_boundaries(cells.replace("$", ""))[3]
+                    if ws._charts:  # rows below the last cell may hold the sheet's charts
+                        last_row = min(last_row, ws.max_row)
                     for problem in self.reference(f"{_sheet}!A1:A{last_row}", ws.title):
                         yield f"{ws.title} print area {area}: {problem}"
         for name, target in self.names.items():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from openpyxl.chart import BarChart, LineChart, PieChart
+from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart
 from openpyxl.formula import Tokenizer
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
@@ -37,9 +37,11 @@ from xl_negcoke.workbook.formula import quote_sheet, year_column
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "workbooks"
 MODEL = load_model()
-REPORT_SHEETS = [sheet.name for sheet in layout.report_layout(MODEL)]
+SHEETS = [sheet.name for sheet in layout.report_layout(MODEL)]  # §1-§12, then Scenarios & Risk
+REPORT_SHEETS = [name for name in SHEETS if name != layout.RISK_SHEET]
 REBUILD = "the committed workbook differs from a fresh build: run `xl-negcoke build` and commit workbooks/"
 NO_SCENARIO = {"NEGCOKE_SEGMENTS", "NEGCOKE_SOURCE", "NEGCOKE_INFO"}  # take neither input
+ASSUMPTIONS_ONLY = {"NEGCOKE_RANGE", "NEGCOKE_SENSITIVITY"}  # simulations: no scenario argument
 CHART_ROW_POINTS = 15.0
 
 
@@ -110,9 +112,11 @@ def negcoke_calls(text: str) -> list[tuple[str, list[str]]]:
 
 
 def test_sheets_follow_the_report_then_assumptions_sources_checks_cache_and_conf(book: Workbook) -> None:
-    """Contents, §1-§12 in the report's order, Assumptions, Sources, Checks, Cache (hidden), xlwings.conf."""
+    """Contents, §1-§12 in the report's order, Scenarios & Risk, Assumptions, Sources, Checks, Cache
+    (hidden), xlwings.conf."""
     assert [int(name.split()[0]) for name in REPORT_SHEETS] == list(range(1, 13))
-    expected = [CONTENTS, *REPORT_SHEETS, ASSUMPTIONS, SOURCES, CHECKS, CACHE, CONF]
+    assert SHEETS == [*REPORT_SHEETS, layout.RISK_SHEET]
+    expected = [CONTENTS, *SHEETS, ASSUMPTIONS, SOURCES, CHECKS, CACHE, CONF]
     shown = [ws.title for ws in book.worksheets if ws.sheet_state != "veryHidden"]
     assert shown == expected
     assert book[CACHE].sheet_state == "hidden"
@@ -142,7 +146,7 @@ def test_contents_links_every_visible_sheet(book: Workbook) -> None:
 def test_every_timeline_puts_2019_in_column_b(committed_values: Workbook) -> None:
     """Every year header row of every report sheet (and Checks) runs 2019, 2020, ... from column B."""
     seen = set()
-    for name in [*REPORT_SHEETS, CHECKS]:
+    for name in [*SHEETS, CHECKS]:
         for row in committed_values[name].iter_rows():
             years = {cell.column_letter: cell.value for cell in row
                      if isinstance(cell.value, int) and not isinstance(cell.value, bool)
@@ -150,7 +154,8 @@ def test_every_timeline_puts_2019_in_column_b(committed_values: Workbook) -> Non
             if len(years) < 6:  # a size block (2023 and 2030 only) is not a timeline
                 continue
             seen.add(name)
-            assert years == {year_column(y): y for y in range(FIRST_YEAR, FIRST_YEAR + len(years))}, \
+            first = min(years.values())  # a timeline may start later (the fan from 2023)
+            assert years == {year_column(y): y for y in range(first, first + len(years))}, \
                 (name, row[0].row)
             assert year_column(FIRST_YEAR) == "B"
     assert seen >= {*REPORT_SHEETS} - {"1 Introduction", "7 Profiles", "9 Trends", "10 Supply chain",
@@ -251,14 +256,16 @@ def test_every_sheet_prints_fit_to_width_and_scrolls_with_frozen_panes(book: Wor
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
         assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0), ws.title
         assert ws.page_setup.orientation == "landscape", ws.title
-    for name in REPORT_SHEETS:
+    for name in SHEETS:
         assert book[name].freeze_panes == "B3", name
         assert book[name].print_title_rows == "$1:$2", name
     assert book[CHECKS].freeze_panes == "B5"
     assert book[ASSUMPTIONS].freeze_panes == f"B{ASSUMPTIONS_HEADER_ROW + 1}"
     assert book[SOURCES].freeze_panes == "A5"
-    for name in REPORT_SHEETS:  # one scale for every report sheet: the timeline A:N
-        assert book[name].print_area.endswith(f"!$A$1:$N${book[name].max_row}"), name
+    for name in SHEETS:  # one scale for every report sheet: the timeline A:N
+        last_row = int(book[name].print_area.rsplit("$", 1)[1])
+        assert book[name].print_area.endswith(f"!$A$1:$N${last_row}"), name
+        assert last_row >= book[name].max_row, name  # charts may take rows below the last cell
 
 
 def test_page_breaks_never_cut_a_table(book: Workbook, writer: _Writer) -> None:
@@ -275,6 +282,8 @@ def test_page_breaks_never_cut_a_table(book: Workbook, writer: _Writer) -> None:
 
 
 def _kind(chart: object) -> str:
+    if isinstance(chart, AreaChart):
+        return "fan"
     if isinstance(chart, LineChart):
         return "line"
     if isinstance(chart, PieChart):
@@ -288,7 +297,8 @@ def test_sections_carry_the_issue_charts(book: Workbook) -> None:
     kinds = {ws.title: sorted(_kind(c) for c in ws._charts) for ws in book.worksheets if ws._charts}
     assert kinds == {"2 Market size": ["line"], "3 Companies": ["bar"],
                      "4 By type": ["pie", "stacked"], "5 By application": ["pie", "stacked"],
-                     "6 By region": ["pie", "stacked"], "8 Capacity": ["bar"]}
+                     "6 By region": ["pie", "stacked"], "8 Capacity": ["bar"],
+                     layout.RISK_SHEET: ["bar", "fan"]}
     for name in ("4 By type", "5 By application", "6 By region"):
         pie = next(c for c in book[name]._charts if isinstance(c, PieChart))
         assert f"${year_column(BASE_YEAR)}$" in pie.series[0].val.numRef.f  # the 2023 column
@@ -319,6 +329,8 @@ def test_every_negcoke_call_takes_the_scenario_and_the_assumptions_last(book: Wo
             count += 1
             if name in NO_SCENARIO:
                 assert "Scenario" not in args and "AssumptionsTable" not in args, (sheet, cell, text)
+            elif name in ASSUMPTIONS_ONLY or sheet == layout.RISK_SHEET:  # risk: scenarios named
+                assert args[-1] == "AssumptionsTable" and "Scenario" not in args, (sheet, cell, text)
             else:
                 assert args[-2:] == ["Scenario", "AssumptionsTable"], (sheet, cell, text)
     assert count > 100

@@ -457,7 +457,7 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
     countries, raw_c = _read_countries(directory)
     companies, raw_co = _read_companies(directory, countries)
     scenarios, raw_s = _read_scenarios(directory)
-    uncertainty, _raw_u = _read_uncertainty(directory)
+    uncertainty, raw_u = _read_uncertainty(directory)
     # checked row by row so the error names the file's own row (blank lines are skipped)
     news, raw_n = _read_text_table(
         directory, "company_news.csv", ("company", "date", "news", "source"),
@@ -468,8 +468,7 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
         unique="id",
     )
     digest = hashlib.sha256()
-    # uncertainty.csv (_raw_u) is left out of the id for now: the committed workbooks show the id
-    for raw in (raw_a, raw_c, raw_co, raw_s, raw_n, raw_cl):
+    for raw in (raw_a, raw_c, raw_co, raw_s, raw_n, raw_cl, raw_u):
         digest.update(raw)
     files = ("assumptions.csv", "countries.csv", "companies.csv", "scenarios.csv",
              "company_news.csv", "claims.csv")

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, LineChart, PieChart, Reference
+from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
@@ -91,7 +91,8 @@ class _Sheet:
 
 def _charted(block: layout.Block) -> bool:
     return (isinstance(block, layout.Table) and block.chart is not None) or \
-        (isinstance(block, layout.Size) and block.pie)
+        (isinstance(block, layout.Size) and block.pie) or isinstance(block, (layout.Fan,
+                                                                              layout.Tornado))
 
 
 def _band_rows(blocks: tuple[layout.Block, ...]) -> tuple[int, int]:
@@ -114,6 +115,9 @@ class _Writer:
         self.checks: list[tuple[str, dict[int, str] | str]] = []
         self.companies = [c for c in model.segments("company") if c != "Others"]
         self.cache_row = CACHE_FIRST_ROW
+        self.percentile_rows: list[tuple[str, str, str, tuple[int, ...]]] = []  # for the Checks
+        self.scenario_rows: dict[str, int] = {}  # scenario -> row of the Scenarios block
+        self.drivers = len(model.dataset.uncertainty)
 
     def call(self, ws: Worksheet, cells: str, formula: str) -> None:
         """Write a NEGCOKE_* call over `cells` (one cell or an array block) with a fallback.
@@ -164,6 +168,12 @@ class _Writer:
             return 2 + len(self.tables[block.numerator].rows)
         if isinstance(block, layout.Claims):
             return 2 + sum(1 for c in self.model.dataset.claims if c["category"] != "calibration")
+        if isinstance(block, layout.Scenarios):
+            return 2 + len(block.scenarios)
+        if isinstance(block, layout.Fan):
+            return 2 + len(block.percentiles) + 2
+        if isinstance(block, layout.Tornado):
+            return 2 + 1 + self.drivers
         raise TypeError(f"unknown block {block!r}")
 
     def place(self, sheets: list[_Sheet]) -> None:
@@ -523,6 +533,78 @@ class _Writer:
             units.append((top if not units else row, row))  # the header stays with claim one
         self._split_unit(sheet, *units)
 
+    def _write_scenarios(self, ws: Worksheet, block: layout.Scenarios, top: int,
+                         sheet: _Sheet) -> None:
+        header = top + 1
+        _timeline_header(ws, header, "Scenario")
+        _header_style(ws, header, year_column(LAST_YEAR))
+        for offset, scenario in enumerate(block.scenarios, start=1):
+            row = header + offset
+            ws[f"A{row}"] = scenario.capitalize()
+            for year in range(FIRST_YEAR, LAST_YEAR + 1):
+                cell = f"{year_column(year)}{row}"
+                self.call(ws, cell, negcoke("FORECAST", block.segment, year, block.metric, scenario,
+                                            scenario=False))
+                ws[cell].number_format = styles.NUMBER_FORMATS[block.metric]
+        self.scenario_rows = {s: header + i for i, s in enumerate(block.scenarios, start=1)}
+
+    def _write_fan(self, ws: Worksheet, block: layout.Fan, top: int, sheet: _Sheet) -> None:
+        header = top + 1
+        first, last = year_column(block.start), year_column(LAST_YEAR)
+        ws[f"A{header}"] = "Percentile"
+        for year in range(block.start, LAST_YEAR + 1):
+            ws[f"{year_column(year)}{header}"] = year
+        _header_style(ws, header, last)
+        rows: dict[str, int] = {}
+        for offset, percentile in enumerate(block.percentiles, start=1):
+            row = header + offset
+            rows[f"P{percentile}"] = row
+            ws[f"A{row}"] = f"P{percentile}"
+            for year in range(block.start, LAST_YEAR + 1):
+                cell = f"{year_column(year)}{row}"
+                self.call(ws, cell, negcoke("RANGE", block.segment, year, percentile, block.metric,
+                                            scenario=False))
+                ws[cell].number_format = styles.NUMBER_FORMATS[block.metric]
+        base_row, band_row = header + len(block.percentiles) + 1, header + len(block.percentiles) + 2
+        ws[f"A{base_row}"] = "Base scenario"
+        ws[f"A{band_row}"] = f"Band P{block.percentiles[-1]} - P{block.percentiles[0]}"
+        low, high = rows[f"P{block.percentiles[0]}"], rows[f"P{block.percentiles[-1]}"]
+        for year in range(block.start, LAST_YEAR + 1):
+            column = year_column(year)
+            if "base" in self.scenario_rows:  # the Scenarios block above holds the base line
+                ws[f"{column}{base_row}"] = f"={column}{self.scenario_rows['base']}"
+            else:
+                self.call(ws, f"{column}{base_row}", negcoke(
+                    "FORECAST", block.segment, year, block.metric, "base", scenario=False))
+            ws[f"{column}{band_row}"] = f"={column}{high}-{column}{low}"
+            for row in (base_row, band_row):
+                ws[f"{column}{row}"].number_format = styles.NUMBER_FORMATS[block.metric]
+        self.percentile_rows.append((ws.title, first, last, tuple(rows.values())))
+        sheet.charts.append(("fan", (block, header, rows, base_row, band_row)))
+
+    def _write_tornado(self, ws: Worksheet, block: layout.Tornado, top: int, sheet: _Sheet) -> None:
+        header = top + 1
+        last_row = header + self.drivers
+        self.call(ws, f"A{header}:F{last_row}", negcoke("SENSITIVITY", block.segment, block.year,
+                                                        block.metric, scenario=False))
+        _header_style(ws, header, "H")
+        ws[f"G{header}"] = "low - base"
+        ws[f"H{header}"] = "high - base"
+        base = f"{year_column(block.year)}{top + 2 + self.drivers}"
+        ws[f"A{top + 2 + self.drivers}"] = f"Base scenario, {block.year}"
+        self.call(ws, base, negcoke("FORECAST", block.segment, block.year, block.metric, "base",
+                                    scenario=False))
+        ws[base].number_format = styles.NUMBER_FORMATS[block.metric]
+        absolute = f"${base[0]}${base[1:]}"
+        for row in range(header + 1, last_row + 1):
+            ws[f"G{row}"] = f"=D{row}-{absolute}"
+            ws[f"H{row}"] = f"=E{row}-{absolute}"
+            for column in "DEFGH":
+                ws[f"{column}{row}"].number_format = styles.NUMBER_FORMATS[block.metric]
+            for column in "BC":
+                ws[f"{column}{row}"].number_format = "0.000"
+        sheet.charts.append(("tornado", (block, header, last_row)))
+
     # -- charts -------------------------------------------------------------------------------
 
     def _place_charts(self, ws: Worksheet, sheet: _Sheet) -> None:
@@ -592,6 +674,16 @@ class _Writer:
                 ws[f"{first}{row}"] = ArrayFormula(
                     f"{first}{row}:{last}{row}",
                     f"=ABS({totals}-{other})<={TOLERANCE}*IF(ABS({other})>1,ABS({other}),1)")
+        for sheet, first, last, (p_low, p_mid, p_high) in self.percentile_rows:
+            row += 1
+            ws[f"A{row}"] = f"{sheet}: P10 <= P50 <= P90 in every year"
+
+            def span(table_row: int, first: str = first, last: str = last, sheet: str = sheet) -> str:
+                return ref(sheet, f"{first}{table_row}:{last}{table_row}", ws.title)
+
+            ws[f"{first}{row}"] = ArrayFormula(
+                f"{first}{row}:{last}{row}",
+                f"=({span(p_low)}<={span(p_mid)})*({span(p_mid)}<={span(p_high)})=1")
         for check_row in range(header + 1, row + 1):
             ws[f"{CAGR_COLUMN}{check_row}"] = f"=AND(B{check_row}:M{check_row})"
             for cell in ws[f"B{check_row}:{CAGR_COLUMN}{check_row}"][0]:
@@ -864,7 +956,62 @@ def _sheet_setup(ws: Worksheet) -> None:
 # charts
 
 
+def _risk_chart(ws: Worksheet, kind: str, payload: object) -> BarChart | AreaChart:
+    """The fan chart (P10-P90 band around the base line) and the tornado."""
+    if kind == "fan":
+        block, header, rows, base_row, band_row = payload  # type: ignore[misc]
+        first = column_index_from_string(year_column(block.start))
+        last = column_index_from_string(year_column(LAST_YEAR))
+        low = rows[f"P{block.percentiles[0]}"]
+        area = AreaChart()
+        area.grouping = "stacked"
+        for row in (low, band_row):
+            area.add_data(Reference(ws, min_col=1, max_col=last, min_row=row, max_row=row),
+                          from_rows=True, titles_from_data=True)
+        # values start in the first forecast column; the label column gives the series name
+        for series, row in zip(area.series, (low, band_row), strict=True):
+            series.val.numRef.f = f"{quote_sheet(ws.title)}!${year_column(block.start)}${row}:" \
+                                  f"${year_column(LAST_YEAR)}${row}"
+        area.series[0].graphicalProperties.noFill = True
+        area.series[0].graphicalProperties.line.noFill = True
+        area.series[1].graphicalProperties.solidFill = "BDD7EE"
+        area.series[1].graphicalProperties.line.noFill = True
+        categories = Reference(ws, min_col=first, max_col=last, min_row=header, max_row=header)
+        area.set_categories(categories)
+        line = LineChart()
+        for row in (base_row, rows[f"P{block.percentiles[1]}"]):
+            line.add_data(Reference(ws, min_col=1, max_col=last, min_row=row, max_row=row),
+                          from_rows=True, titles_from_data=True)
+            line.series[-1].val.numRef.f = f"{quote_sheet(ws.title)}!${year_column(block.start)}" \
+                                           f"${row}:${year_column(LAST_YEAR)}${row}"
+            line.series[-1].smooth = False
+        line.series[1].graphicalProperties.line.dashStyle = "dash"
+        line.set_categories(categories)
+        area += line
+        area.title = styles.chart_title(f"Global revenue, P{block.percentiles[0]}-"
+                                        f"P{block.percentiles[-1]} band and base")
+        styles.style_axes(area, layout.UNITS[block.metric])
+        return area
+    block, header, last_row = payload  # type: ignore[misc]
+    bars = BarChart()
+    bars.type = "bar"
+    bars.grouping = "clustered"
+    bars.overlap = 100
+    bars.gapWidth = 40
+    data = Reference(ws, min_col=7, max_col=8, min_row=header, max_row=last_row)
+    bars.add_data(data, titles_from_data=True)
+    bars.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last_row))
+    bars.x_axis.scaling.orientation = "maxMin"  # the largest swing at the top
+    bars.x_axis.tickLblPos = "low"  # driver names left of the bars, not across them
+    bars.y_axis.crosses = "max"
+    bars.title = styles.chart_title(f"Swing of {block.year} revenue around the base (tornado)")
+    styles.style_axes(bars, layout.UNITS[block.metric])
+    return bars
+
+
 def _chart(ws: Worksheet, kind: str, payload: object) -> BarChart | LineChart | PieChart:
+    if kind in ("fan", "tornado"):
+        return _risk_chart(ws, kind, payload)  # type: ignore[return-value]
     if kind == "pie":
         block, first, last = payload  # type: ignore[misc]
         pie = PieChart()

@@ -37,16 +37,18 @@ def literal(value: object) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def negcoke(function: str, *args: object, live: bool = True) -> str:
+def negcoke(function: str, *args: object, live: bool = True, scenario: bool = True) -> str:
     """`=NEGCOKE_<function>(args..., Scenario, AssumptionsTable)` for live calls.
 
     Live calls take the scenario selector and the assumptions range, so editing either
-    recomputes through Excel's own dependency graph. Trailing None arguments are dropped and
-    inner None arguments are left empty (Excel passes them as missing).
+    recomputes through Excel's own dependency graph; with `scenario=False` they take only the
+    assumptions range (a call that names its scenario, or a function without one). Trailing
+    None arguments are dropped and inner None arguments are left empty (Excel passes them as
+    missing).
     """
     parts = [("" if a is None else literal(a)) for a in args]
     if live:
-        parts += [SCENARIO_NAME, ASSUMPTIONS_NAME]
+        parts += [SCENARIO_NAME, ASSUMPTIONS_NAME] if scenario else [ASSUMPTIONS_NAME]
     while parts and parts[-1] == "":
         parts.pop()
     return f"=NEGCOKE_{function.upper()}({','.join(parts)})"

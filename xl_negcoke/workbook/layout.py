@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from xl_negcoke.model import BASE_YEAR, FIRST_YEAR, LAST_YEAR, Model
 
 COMPANY_LAST_YEAR = 2024  # the report's company tables stop at 2024
+RISK_SHEET = "Scenarios & Risk"  # not a section of the report: after §12
 
 UNITS = {"revenue": "US$ million", "volume": "kt", "price": "US$/t", "capacity": "kt/yr"}
 METRIC_TITLES = {"revenue": "Revenue", "volume": "Sales volume", "price": "Average price",
@@ -129,7 +130,41 @@ class Claims:
     title: str
 
 
-Block = Table | Size | Headlines | Text | Segments | CompanyFacts | Ranking | Concentration | \
+@dataclass(frozen=True)
+class Scenarios:
+    """One figure in each named scenario, a row per scenario (NEGCOKE_FORECAST cells naming
+    the scenario, so the rows do not follow the scenario selector)."""
+
+    title: str
+    segment: str
+    metric: str
+    scenarios: tuple[str, ...] = ("base", "high", "low")
+
+
+@dataclass(frozen=True)
+class Fan:
+    """Percentiles of the simulated figure for each year from `start` (NEGCOKE_RANGE cells),
+    the base line and the P10-P90 band: the data of a fan chart."""
+
+    title: str
+    segment: str
+    metric: str
+    percentiles: tuple[int, int, int] = (10, 50, 90)
+    start: int = BASE_YEAR
+
+
+@dataclass(frozen=True)
+class Tornado:
+    """NEGCOKE_SENSITIVITY: the figure with each driver at its P10 and P90, the rest at base."""
+
+    title: str
+    segment: str
+    year: int
+    metric: str
+
+
+Block = Scenarios | Fan | Tornado | Table | Size | Headlines | Text | Segments | CompanyFacts | \
+    Ranking | Concentration | \
     Profiles | Ratio | Claims
 
 
@@ -318,5 +353,12 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
                    "assumptions; they are not the report's own forecasts. Not investment "
                    "advice."),
             )),
+        )),
+        Sheet(RISK_SHEET, "Scenarios and risk", (
+            Scenarios("R.1 Revenue by scenario (US$ million)", "Global", "revenue"),
+            Fan("R.2 Revenue range: P10, P50 and P90 of the simulated market (US$ million)",
+                "Global", "revenue"),
+            Tornado(f"R.3 What moves {LAST_YEAR} revenue most: each driver from its P10 to its P90 "
+                    "(US$ million)", "Global", LAST_YEAR, "revenue"),
         )),
     )
