@@ -115,7 +115,7 @@ def test_sheets_follow_the_report_then_assumptions_sources_checks_cache_and_conf
     """Contents, §1-§12 in the report's order, Scenarios & Risk, Assumptions, Sources, Checks, Cache
     (hidden), xlwings.conf."""
     assert [int(name.split()[0]) for name in REPORT_SHEETS] == list(range(1, 13))
-    assert SHEETS == [*REPORT_SHEETS, layout.RISK_SHEET]
+    assert [*REPORT_SHEETS, layout.RISK_SHEET] == SHEETS
     expected = [CONTENTS, *SHEETS, ASSUMPTIONS, SOURCES, CHECKS, CACHE, CONF]
     shown = [ws.title for ws in book.worksheets if ws.sheet_state != "veryHidden"]
     assert shown == expected
