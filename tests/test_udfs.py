@@ -214,7 +214,7 @@ def test_table_equals_the_model(dimension, metric):
 def test_table_has_a_total_row_and_a_year_window():
     """A window of years gives just those columns, and the last row is the Total."""
     result = NEGCOKE_TABLE("application", "volume", 2024, 2026, "high")
-    assert result[0] == ["application", 2024, 2025, 2026]
+    assert result[0] == ["Application", 2024, 2025, 2026]
     assert result[-1][0] == "Total"
     assert result[-1][1:] == [MODEL.value("Global", y, "volume", "high") for y in (2024, 2025, 2026)]
 

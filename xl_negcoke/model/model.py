@@ -29,6 +29,7 @@ from xl_negcoke.model.dataset import (
 from xl_negcoke.model.market import GLOBAL, OTHERS, Market, compute_market
 from xl_negcoke.model.names import (
     DIMENSION_ALIASES,
+    DIMENSION_LABELS,
     DIMENSIONS,
     METRIC_ALIASES,
     METRIC_UNITS,
@@ -319,7 +320,7 @@ class Model:
             data.append(values[total_name][metric][window])
             labels.append("Total")
         frame = pd.DataFrame(np.array(data), index=labels, columns=columns)
-        frame.index.name = dimension
+        frame.index.name = DIMENSION_LABELS.get(dimension, DIMENSION_LABELS["country"])
         return frame
 
     def concentration(self, n: int, year: int, metric: str = "capacity", scenario: str = "base"

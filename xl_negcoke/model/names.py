@@ -40,6 +40,9 @@ SEGMENT_ALIASES = {
 }
 
 DIMENSIONS = ("type", "application", "region", "country", "company")
+# The label a table shows above its segment names (a region's table lists countries).
+DIMENSION_LABELS = {"type": "Type", "application": "Application", "region": "Region",
+                    "country": "Country", "company": "Company", "global": "Market"}
 DIMENSION_ALIASES = {
     "type": ("types", "product", "products", "product type", "by type", "feedstock"),
     "application": ("applications", "app", "apps", "end use", "end-use", "by application"),

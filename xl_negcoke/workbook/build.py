@@ -26,6 +26,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_negcoke.model import BASE_YEAR, FIRST_YEAR, LAST_YEAR, Model
+from xl_negcoke.model.names import DIMENSION_LABELS
 from xl_negcoke.workbook import layout, styles
 from xl_negcoke.workbook.formula import (
     ASSUMPTIONS_NAME,
@@ -53,8 +54,6 @@ TOLERANCE = "1E-9"
 TITLE_ROW_HEIGHT = 24.0
 BLOCK_TITLE_ROW_HEIGHT = 17.0
 PRINT_TITLE_ROWS = "1:2"
-HEADER_LABELS = {"global": "Market", "type": "Type", "application": "Application",
-                 "region": "Region", "company": "Company", "country": "Country"}
 SHEET_NOTES = {ASSUMPTIONS: "Every input (blue cells) and the scenario selector",
                SOURCES: "The provenance of every number", CHECKS: "Reconciliation checks"}
 
@@ -250,8 +249,6 @@ class _Writer:
         self.call(ws, f"A{placed.header_row}:{last_col}{last_row}", formula)
         number_format = styles.NUMBER_FORMATS[block.metric]
         _header_style(ws, placed.header_row, last_col)
-        label = HEADER_LABELS.get(block.dimension, HEADER_LABELS["country"])
-        ws[f"A{placed.header_row}"].number_format = styles.header_label(label)
         for row in range(placed.header_row + 1, last_row + 1):
             for year in range(block.start, block.end + 1):
                 ws[f"{year_column(year)}{row}"].number_format = number_format
@@ -315,7 +312,7 @@ class _Writer:
         placed = self.tables[block.table]
         header = top + 1
         base, last = year_column(BASE_YEAR), year_column(LAST_YEAR)
-        ws[f"A{header}"] = HEADER_LABELS.get(placed.dimension, "Segment")
+        ws[f"A{header}"] = DIMENSION_LABELS.get(placed.dimension, "Segment")
         ws[f"{base}{header}"] = BASE_YEAR
         ws[f"{last}{header}"] = LAST_YEAR
         _header_style(ws, header, CAGR_COLUMN)

@@ -71,15 +71,6 @@ CHART_TITLE_SIZE = 1100  # hundredths of a point
 CHART_TEXT_SIZE = 800
 
 
-def header_label(label: str) -> str:
-    """A number format that shows `label` in place of any text (numbers show as usual).
-
-    The first cell of a NEGCOKE_TABLE header row is the array formula's own output (the
-    dimension's name, e.g. "type"); this shows a reader's label without writing over it.
-    """
-    return 'General;-General;General;"' + label.replace('"', "") + '"'
-
-
 def column_points(width: float) -> float:
     """The printed width in points of a column `width` characters wide (Excel's rule)."""
     return math.floor(width * 7 + 5) * 0.75
