@@ -628,7 +628,7 @@ def test_years_cover_the_documented_range():
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [path for path in (ROOT / "README.md",)
              if path.exists() and "NEGCOKE_FORECAST(" in path.read_text(encoding="utf-8")]
-FUNCTIONS = {function.__name__: function for function in UDFS}
+FUNCTIONS = {function.__name__: function for function in (*UDFS, udfs.NEGCOKE_RANGE)}
 
 
 def documented_examples() -> list[tuple[str, str, str]]:
