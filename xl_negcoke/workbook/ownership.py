@@ -6,6 +6,7 @@ content (rewritten) from an analyst's edit of a model-owned cell (kept and repor
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook
@@ -17,29 +18,57 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xl_negcoke.errors import WorkbookError
 
 RECORD_SHEET = "_xl_negcoke"
-FORMAT = 1
+FORMAT = 2  # 2: formulas fingerprinted as Excel saves them (formula_text)
+READABLE_FORMATS = (1, 2)
 HEADER_ROW = 8
 INPUT = "input"  # an owned cell the analyst is meant to edit (Assumptions values, Scenario)
 ARRAY_MEMBER = "array"  # a cell inside a model array block: its content is the block's result
 
 
-def fingerprint(value: object) -> str:
-    """A short, stable digest of a cell's content (formula text, array block or value)."""
+_QUOTED = re.compile(r'("(?:[^"]|"")*"|\'(?:[^\']|\'\')*\')')
+_NUMBER = re.compile(r"(?<![\w$.:\\])(\d+\.?\d*(?:E[+-]?\d+)?)(?![\w(.:])")
+_FUTURE_PREFIX = re.compile(r"_XL(?:FN|WS|UDF)\.")
+_ADDIN_QUALIFIER = re.compile(r"(?:\[\d+\]|'[^']*\.XLAM')!(?=NEGCOKE_)")
+
+
+def formula_text(text: str) -> str:
+    """A formula in the form Excel's own save leaves unchanged: Excel upper-cases names and
+    references, rewrites number literals (1E-9 becomes 0.000000001), prefixes newer functions
+    with _xlfn. and may qualify add-in functions; string literals and quoted sheet names stay."""
+    parts = _QUOTED.split(text.lstrip("="))
+    for index in range(0, len(parts), 2):  # the parts outside quotes
+        part = _ADDIN_QUALIFIER.sub("", _FUTURE_PREFIX.sub("", parts[index].upper()))
+        parts[index] = _NUMBER.sub(lambda m: repr(float(m.group(1))), part)
+    return "=" + "".join(parts)
+
+
+def _content(value: object, normalise: bool) -> str:
     if isinstance(value, ArrayFormula):
-        text = f"array|{value.ref}|{value.text}"
-    elif value is None or value == "":  # Excel stores no empty text: "" reads back as empty
-        text = "empty"
-    elif isinstance(value, bool):
-        text = f"bool|{value}"
-    elif isinstance(value, (int, float)):
-        text = f"number|{float(value)!r}"
-    else:
-        text = f"{type(value).__name__}|{value}"
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+        text = value.text or ""
+        return f"array|{value.ref}|{formula_text(text) if normalise else text}"
+    if value is None or value == "":  # Excel stores no empty text: "" reads back as empty
+        return "empty"
+    if isinstance(value, bool):
+        return f"bool|{value}"
+    if isinstance(value, (int, float)):
+        return f"number|{float(value)!r}"
+    if normalise and isinstance(value, str) and value.startswith("=") and len(value) > 1:
+        return f"formula|{formula_text(value)}"
+    return f"{type(value).__name__}|{value}"
 
 
-def cell_fingerprint(cell: Cell) -> str:
-    return fingerprint(cell.value)
+def fingerprint(value: object, normalise: bool = True) -> str:
+    """A short, stable digest of a cell's content (formula text, array block or value).
+
+    Formulas are compared in the form Excel saves them (`formula_text`), so a workbook that
+    was opened and saved in Excel still matches the record; `normalise=False` gives the digest
+    of record format 1, which stored the text as written.
+    """
+    return hashlib.sha1(_content(value, normalise).encode("utf-8")).hexdigest()[:10]
+
+
+def cell_fingerprint(cell: Cell, normalise: bool = True) -> str:
+    return fingerprint(cell.value, normalise)
 
 
 @dataclass
@@ -53,9 +82,14 @@ class Record:
     names: list[str] = field(default_factory=list)
     charts: dict[str, list[str]] = field(default_factory=dict)  # sheet -> chart anchors
     sheets: list[str] = field(default_factory=list)  # model sheets, in build order
+    format: int = FORMAT
 
     def owns(self, sheet: str, coordinate: str) -> bool:
         return coordinate in self.cells.get(sheet, {}) or coordinate in self.inputs.get(sheet, {})
+
+    def digest(self, value: object) -> str:
+        """The fingerprint of `value` as this record's format computes it."""
+        return fingerprint(value, normalise=self.format >= 2)
 
 
 def _anchor(chart: object) -> str:
@@ -82,6 +116,7 @@ def record_book(book: Workbook, version: str, dataset_id: str,
             continue
         cells = record.cells.setdefault(ws.title, {})
         sheet_inputs = inputs.get(ws.title, set())
+        members: set[str] = set()
         for row in ws.iter_rows():
             for cell in row:
                 if cell.value is None:
@@ -91,9 +126,10 @@ def record_book(book: Workbook, version: str, dataset_id: str,
                 target[cell.coordinate] = cell_fingerprint(cell)
                 if isinstance(cell.value, ArrayFormula):
                     c1, r1, c2, r2 = range_boundaries(cell.value.ref)
-                    for r in range(r1, r2 + 1):
-                        for c in range(c1, c2 + 1):
-                            cells.setdefault(f"{get_column_letter(c)}{r}", ARRAY_MEMBER)
+                    members.update(f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1)
+                                   for c in range(c1, c2 + 1) if (r, c) != (r1, c1))
+        for coordinate in members:  # a block's cells, even where a recalculation cached values
+            cells[coordinate] = ARRAY_MEMBER
         charts = [_anchor(chart) for chart in ws._charts]
         if charts:
             record.charts[ws.title] = charts
@@ -101,10 +137,12 @@ def record_book(book: Workbook, version: str, dataset_id: str,
 
 
 def write_record(book: Workbook, record: Record) -> Worksheet:
-    """Store the record in a very hidden sheet (replacing an older one)."""
+    """Store the record in a very hidden sheet (replacing an older one in its place)."""
+    index = None
     if RECORD_SHEET in book.sheetnames:
+        index = book.sheetnames.index(RECORD_SHEET)
         del book[RECORD_SHEET]
-    ws = book.create_sheet(RECORD_SHEET)
+    ws = book.create_sheet(RECORD_SHEET, index)
     ws.sheet_state = "veryHidden"
     ws["A1"] = ("xl_negcoke ownership record: the cells, names and charts the model wrote, with a "
                 "fingerprint of each. xl-negcoke refresh reads it; do not edit.")
@@ -150,21 +188,32 @@ def read_record(book: Workbook) -> Record:
                             "tell the model's cells from yours; it was not made by "
                             "`xl-negcoke build` (build a new template and copy your work across)")
     ws = book[RECORD_SHEET]
-    if ws["B3"].value != FORMAT:
-        raise WorkbookError(f"ownership record format {ws['B3'].value!r} is not {FORMAT}; "
-                            "update xl_negcoke")
+    version = ws["B3"].value
+    if isinstance(version, float) and version.is_integer():
+        version = int(version)
+    if version not in READABLE_FORMATS:
+        raise WorkbookError(f"ownership record format {version!r} is not one this xl_negcoke reads "
+                            f"({', '.join(map(str, READABLE_FORMATS))}); update xl_negcoke")
     record = Record(version=str(ws["B4"].value or ""), dataset_id=str(ws["B5"].value or ""),
                     names=[n for n in str(ws["B6"].value or "").split("|") if n],
-                    sheets=[s for s in str(ws["B7"].value or "").split("|") if s])
-    for kind, sheet, number, cells in ws.iter_rows(min_row=HEADER_ROW + 1, max_col=4,
-                                                   values_only=True):
-        if kind == "charts":
-            record.charts[str(sheet)] = [a for a in str(cells or "").split(",") if a]
-            continue
-        table = record.inputs if kind == INPUT else record.cells
-        target = table.setdefault(str(sheet), {})
-        for item in str(cells or "").split(","):
-            if item:
-                column, digest = item.split(":")
-                target[f"{column}{number}"] = digest
+                    sheets=[s for s in str(ws["B7"].value or "").split("|") if s],
+                    format=int(version))
+    try:
+        for kind, sheet, number, cells in ws.iter_rows(min_row=HEADER_ROW + 1, max_col=4,
+                                                       values_only=True):
+            if kind is None:
+                continue
+            if kind == "charts":
+                record.charts[str(sheet)] = [a for a in str(cells or "").split(",") if a]
+                continue
+            table = record.inputs if kind == INPUT else record.cells
+            target = table.setdefault(str(sheet), {})
+            row = int(number)  # a record saved by Excel may read 12.0
+            for item in str(cells or "").split(","):
+                if item:
+                    column, digest = item.split(":")
+                    target[f"{column}{row}"] = digest
+    except (TypeError, ValueError):
+        raise WorkbookError(f"the ownership record (very hidden sheet {RECORD_SHEET}) is damaged; "
+                            "refresh cannot tell the model's cells from yours") from None
     return record

@@ -1,0 +1,751 @@
+"""Refresh: a workbook made by `xl-negcoke build` gets the new dataset's numbers and template while
+every piece of the analyst's work survives exactly; bad files, Excel's lock and failures in the
+middle of writing leave the file byte-identical."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import string
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import MergedCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula
+
+from xl_negcoke.cli import main
+from xl_negcoke.errors import WorkbookError
+from xl_negcoke.model import load_model
+from xl_negcoke.model.dataset import DEFAULT_DATA_DIR
+from xl_negcoke.workbook import build_workbook
+from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, CACHE
+from xl_negcoke.workbook.check import check_workbook
+from xl_negcoke.workbook.files import book_bytes
+from xl_negcoke.workbook.formula import quote_sheet
+from xl_negcoke.workbook.ownership import ARRAY_MEMBER, RECORD_SHEET, read_record
+from xl_negcoke.workbook.recalc import recalculate
+from xl_negcoke.workbook.refresh import (
+    backup_path,
+    exact_numbers,
+    find_losses,
+    formula_results,
+    lock_file,
+    refresh_bytes,
+    refresh_file,
+)
+
+OLD_COKE, NEW_COKE = 1.5, 1.6
+BAOLAI = "Baolai Bio,Baolai,China,Petroleum-based,"
+CAPACITY_ROW = (f"{BAOLAI}439.0,", f"{BAOLAI}450.0,")
+PNG = bytes.fromhex(  # a 1x1 red PNG, so no imaging library is needed to make one
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415478"
+    "9c63f8cfc0000003010100c9fe92ef0000000049454e44ae426082")
+
+
+# ---------------------------------------------------------------------------------------------
+# fixtures: the template built once, a changed dataset
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The recalculated .xlsx and .xlsm templates of the embedded dataset, by suffix."""
+    out = tmp_path_factory.mktemp("template")
+    return {item.path.suffix: item.path.read_bytes() for item in build_workbook(load_model(), out)}
+
+
+@pytest.fixture(scope="session")
+def changed_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder whose coke-per-anode default and one company's capacity changed."""
+    folder = tmp_path_factory.mktemp("changed") / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, folder)
+    _replace_text(folder / "assumptions.csv", f"coke_per_anode_t,{OLD_COKE},",
+                  f"coke_per_anode_t,{NEW_COKE},")
+    _replace_text(folder / "companies.csv", *CAPACITY_ROW)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def new_defaults(changed_data: Path) -> dict[str, float]:
+    frame = load_model(changed_data).assumptions()
+    return dict(zip(frame["key"], frame["value"], strict=True))
+
+
+@pytest.fixture(scope="session")
+def free_cells(templates: dict[str, bytes]) -> list[tuple[str, str]]:
+    """Cells of model sheets the model does not own: columns P..T and rows below the last block."""
+    book = load_workbook(io.BytesIO(templates[".xlsx"]))
+    record = read_record(book)
+    cells = []
+    for title in record.sheets:
+        if title == CACHE:
+            continue
+        ws = book[title]
+        cells += [(title, f"{column}{row}") for column in "PQRST" for row in range(1, 41)]
+        below = range(ws.max_row + 3, ws.max_row + 8)
+        cells += [(title, f"{column}{row}") for column in "ABCD" for row in below]
+    assert not [c for c in cells if record.owns(*c)]
+    return cells
+
+
+def _replace_text(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _assumption_rows(ws) -> dict[str, int]:
+    return {ws.cell(r, 1).value: r for r in range(ASSUMPTIONS_HEADER_ROW + 1, ws.max_row + 1)
+            if ws.cell(r, 1).value is not None}
+
+
+def _content(value: object) -> object:
+    return ("array", value.ref, value.text) if isinstance(value, ArrayFormula) else value
+
+
+def _cells(ws) -> dict[str, object]:
+    return {c.coordinate: _content(c.value) for row in ws.iter_rows() for c in row if c.value is not None}
+
+
+def _comments(ws) -> dict[str, tuple[str, str]]:
+    return {c.coordinate: (c.comment.text, c.comment.author)
+            for row in ws.iter_rows() for c in row if c.comment is not None}
+
+
+def _user_names(book: Workbook) -> dict[str, str]:
+    return {name: d.attr_text for name, d in book.defined_names.items() if name.startswith("usr_")}
+
+
+def _visible_order(book: Workbook) -> list[str]:
+    return [s for s in book.sheetnames if s != RECORD_SHEET]
+
+
+def _model_cell(book: Workbook, sheet: str) -> str:
+    """The first model-owned single (non-array) formula cell of a sheet."""
+    record = read_record(book)
+    for coordinate, digest in record.cells[sheet].items():
+        value = book[sheet][coordinate].value
+        if digest != ARRAY_MEMBER and isinstance(value, str) and value.startswith("=") and \
+                coordinate[0] != "A":
+            return coordinate
+    raise AssertionError(f"no single formula cell on {sheet}")
+
+
+def _refreshed(data: bytes, folder: Path, reset: bool = False):
+    return refresh_bytes(data, load_model(folder), reset_inputs=reset, data_dir=str(folder))
+
+
+# ---------------------------------------------------------------------------------------------
+# the property: random analyst edits survive a refresh against a changed dataset
+
+
+@dataclass
+class Edits:
+    sheets: list[tuple[str, int, dict[str, object]]] = field(default_factory=list)
+    free: dict[tuple[str, str], object] = field(default_factory=dict)
+    inputs: dict[str, float] = field(default_factory=dict)
+    scenario: str | None = None
+    comments: dict[tuple[str, str], str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    reset: bool = False
+    macro: bool = False
+
+
+INPUT_RANGES = {  # key -> (low, high): values the model accepts
+    "coke_per_anode_t": (1.05, 2.0),
+    "energy_storage_multiple_2030": (1.5, 5.0),
+    "consumer_battery_growth_forecast": (0.0, 0.2),
+}
+MODEL_REFERENCES = ("'2 Market size'!F10:M10", "Assumptions!B6:B9", "'5 By application'!B6:M8")
+CONSTANTS = st.one_of(
+    st.integers(-10**6, 10**6),
+    st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False),
+    st.text(string.ascii_letters + " ", min_size=1, max_size=12).filter(lambda t: t.strip() == t != ""),
+)
+
+
+@st.composite
+def user_formula(draw: st.DrawFn, own: bool) -> str:
+    """A formula that evaluates cleanly: sums of cells on its own sheet (columns A..H) or of model
+    cells, counts, arithmetic."""
+    column = draw(st.sampled_from("ABCDEFGH"))
+    first = draw(st.integers(1, 20))
+    local = f"{column}{first}:{column}{first + draw(st.integers(0, 5))}"
+    return draw(st.sampled_from([
+        f"=SUM({local})*{draw(st.integers(1, 9))}" if own else f"=SUM({MODEL_REFERENCES[0]})",
+        f"=SUM({draw(st.sampled_from(MODEL_REFERENCES))})",
+        f"=COUNTA({local})",
+        f"={draw(st.integers(0, 99))}+{draw(st.integers(0, 99))}",
+    ]))
+
+
+@st.composite
+def analyst_edits(draw: st.DrawFn, free_cells: list[tuple[str, str]], model_sheets: list[str]) -> Edits:
+    edits = Edits(reset=draw(st.booleans()), macro=draw(st.booleans()))
+    titles = draw(st.lists(st.text(string.ascii_lowercase, min_size=1, max_size=8), max_size=2, unique=True))
+    for title in titles:
+        cells: dict[str, object] = {}
+        for _ in range(draw(st.integers(1, 12))):
+            cells[f"{draw(st.sampled_from('ABCDEFGH'))}{draw(st.integers(1, 25))}"] = draw(CONSTANTS)
+        for _ in range(draw(st.integers(0, 5))):
+            cells[f"{draw(st.sampled_from('JKL'))}{draw(st.integers(1, 25))}"] = draw(user_formula(own=True))
+        edits.sheets.append((f"Mine {title}", draw(st.integers(0, len(model_sheets) + 1)), cells))
+    for cell in draw(st.lists(st.sampled_from(free_cells), max_size=10, unique=True)):
+        edits.free[cell] = draw(st.one_of(CONSTANTS, user_formula(own=False)))
+    for key in draw(st.lists(st.sampled_from(sorted(INPUT_RANGES)), max_size=3, unique=True)):
+        low, high = INPUT_RANGES[key]
+        edits.inputs[key] = draw(st.floats(low, high).map(lambda v: round(v, 4)).filter(
+            lambda v, key=key: v != {"coke_per_anode_t": OLD_COKE, "energy_storage_multiple_2030": 3.0,
+                                     "consumer_battery_growth_forecast": 0.05}[key]))
+    edits.scenario = draw(st.one_of(st.none(), st.sampled_from(["high", "low"])))
+    sheets = [*model_sheets, *(s[0] for s in edits.sheets)]
+    for _ in range(draw(st.integers(0, 4))):
+        sheet = draw(st.sampled_from([s for s in sheets if s != CACHE]))
+        cell = f"{draw(st.sampled_from('ABCDEFGHIJKLMN'))}{draw(st.integers(1, 40))}"
+        edits.comments[(sheet, cell)] = draw(st.text(string.ascii_letters + " .", min_size=1, max_size=30))
+    for index, sheet in enumerate(draw(st.lists(st.sampled_from(sheets), max_size=2))):
+        edits.names[f"usr_name{index}"] = f"{quote_sheet(sheet)}!$A$1:$B$3"
+    return edits
+
+
+def _apply(template: bytes, edits: Edits) -> bytes:
+    book = load_workbook(io.BytesIO(template), keep_vba=edits.macro)
+    for title, index, cells in edits.sheets:
+        ws = book.create_sheet(title, index)
+        for coordinate, value in cells.items():
+            ws[coordinate] = value
+    for (sheet, coordinate), value in edits.free.items():
+        book[sheet][coordinate] = value
+    assumptions = book[ASSUMPTIONS]
+    rows = _assumption_rows(assumptions)
+    for key, value in edits.inputs.items():
+        assumptions.cell(rows[key], 2).value = value
+    if edits.scenario:
+        assumptions["B3"] = edits.scenario
+    for (sheet, coordinate), text in list(edits.comments.items()):
+        if isinstance(book[sheet][coordinate], MergedCell):  # Excel notes only a merge's first cell
+            del edits.comments[(sheet, coordinate)]
+        else:
+            book[sheet][coordinate].comment = Comment(text, "Analyst")
+    for name, reference in edits.names.items():
+        book.defined_names[name] = DefinedName(name, attr_text=reference)
+    with exact_numbers():  # as Excel saves: every float with all 17 digits it needs
+        return book_bytes(book)
+
+
+@pytest.fixture(scope="session")
+def model_sheets(templates: dict[str, bytes]) -> list[str]:
+    return read_record(load_workbook(io.BytesIO(templates[".xlsx"]), read_only=False)).sheets
+
+
+def test_random_analyst_edits_survive_a_refresh_against_a_changed_dataset(
+        templates: dict[str, bytes], changed_data: Path, new_defaults: dict[str, float],
+        free_cells: list[tuple[str, str]], model_sheets: list[str]) -> None:
+    """Every random edit survives exactly, untouched inputs take the new defaults, the tables show
+    the new model for the workbook's inputs, and an .xlsm's VBA stays byte-identical."""
+
+    @settings(max_examples=15, deadline=None, derandomize=True,  # each example is a full refresh:
+              phases=[Phase.explicit, Phase.generate],  # no shrinking, the failing edits are printed
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(edits=analyst_edits(free_cells, model_sheets))
+    def check(edits: Edits) -> None:
+        template = templates[".xlsm" if edits.macro else ".xlsx"]
+        edited = _apply(template, edits)
+        result, plan = _refreshed(edited, changed_data, edits.reset)
+        before = load_workbook(io.BytesIO(edited))
+        after = load_workbook(io.BytesIO(result))
+        assert plan.kept_edits == [] and plan.collisions == []
+        assert _visible_order(after) == _visible_order(before)
+        for title, _index, _cells_written in edits.sheets:
+            assert _cells(after[title]) == _cells(before[title])
+        for (sheet, coordinate), value in edits.free.items():
+            assert after[sheet][coordinate].value == value
+        for sheet in after.sheetnames:
+            if sheet != RECORD_SHEET:
+                assert _comments(after[sheet]) == _comments(before[sheet])
+        assert _user_names(after) == edits.names
+        assumptions = after[ASSUMPTIONS]
+        for key, row in _assumption_rows(assumptions).items():
+            expected = edits.inputs.get(key, new_defaults[key]) if not edits.reset else new_defaults[key]
+            assert assumptions.cell(row, 2).value == expected, key
+        assert assumptions["B3"].value == (edits.scenario or "base" if not edits.reset else "base")
+        assert check_workbook(result, changed_data).problems == []
+        if edits.macro:
+            original = zipfile.ZipFile(io.BytesIO(template)).read("xl/vbaProject.bin")
+            assert zipfile.ZipFile(io.BytesIO(result)).read("xl/vbaProject.bin") == original
+
+    check()
+
+
+# ---------------------------------------------------------------------------------------------
+# edits of model cells
+
+
+def test_an_edit_of_a_model_cell_is_kept_and_reported_on_two_successive_refreshes(
+        templates: dict[str, bytes], changed_data: Path) -> None:
+    """A model-owned cell the analyst overwrote keeps their content and is listed in kept_edits,
+    on the first refresh and again on the next."""
+    book = load_workbook(io.BytesIO(templates[".xlsx"]))
+    sheet = "2 Market size"
+    coordinate = _model_cell(book, sheet)
+    book[sheet][coordinate] = "=0.5"
+    book[sheet]["A1"] = "My own title"
+    first, plan = _refreshed(book_bytes(book), changed_data)
+    assert plan.kept_edits == [f"'{sheet}'!A1", f"'{sheet}'!{coordinate}"]
+    second, again = _refreshed(first, changed_data)
+    assert again.kept_edits == plan.kept_edits
+    refreshed = load_workbook(io.BytesIO(second))
+    assert (refreshed[sheet][coordinate].value, refreshed[sheet]["A1"].value) == ("=0.5", "My own title")
+    assert any(line == f"kept your edit of model cell '{sheet}'!{coordinate} (the model's new content "
+               "is not written)" for line in again.lines())
+
+
+def test_an_unchanged_workbook_refreshed_against_the_same_dataset_changes_no_model_cell(
+        templates: dict[str, bytes]) -> None:
+    """Refreshing a fresh template against its own dataset reports zero changed model cells."""
+    result, plan = refresh_bytes(templates[".xlsx"], load_model())
+    assert (len(plan.changes), plan.kept_edits, plan.collisions, plan.user_sheets) == (0, [], [], [])
+    assert refresh_bytes(result, load_model())[1].changes == []
+
+
+def test_the_changes_are_exactly_the_inputs_whose_default_changed(
+        templates: dict[str, bytes], changed_data: Path) -> None:
+    """Against the changed dataset the only model cells whose content changes are the two
+    Assumptions values (the numbers in the tables change, their formulas do not)."""
+    _result, plan = _refreshed(templates[".xlsx"], changed_data)
+    dataset = load_model().dataset
+    baolai = next(c for c in dataset.companies if c.name == "Baolai Bio")
+    rows = _assumption_rows(load_workbook(io.BytesIO(templates[".xlsx"]))[ASSUMPTIONS])
+    assert [(c.sheet, c.coordinate, c.before, c.after) for c in plan.changes] == [
+        (ASSUMPTIONS, f"B{rows['coke_per_anode_t']}", OLD_COKE, NEW_COKE),
+        (ASSUMPTIONS, f"B{rows[dataset.company_capacity_key(baolai)]}", 439.0, 450.0)]
+
+
+def test_a_model_sheet_the_analyst_deleted_comes_back_whole_in_its_place(
+        templates: dict[str, bytes]) -> None:
+    """A deleted model sheet is rebuilt after the previous model sheet, with every cell and merged
+    range of the template, and none of its cells reads as an edit of the analyst's."""
+    template = load_workbook(io.BytesIO(templates[".xlsx"]))
+    book = load_workbook(io.BytesIO(templates[".xlsx"]))
+    del book["9 Trends"]
+    merged = str(sorted(book["1 Introduction"].merged_cells.ranges, key=str)[0])
+    book["1 Introduction"].unmerge_cells(merged)
+    result, plan = refresh_bytes(book_bytes(book), load_model())
+    assert (plan.added_sheets, plan.kept_edits, plan.collisions) == (["9 Trends"], [], [])
+    after = load_workbook(io.BytesIO(result))
+    assert after.sheetnames == template.sheetnames
+    assert _cells(after["9 Trends"]) == _cells(template["9 Trends"])
+    assert sorted(map(str, after["9 Trends"].merged_cells.ranges)) == sorted(
+        map(str, template["9 Trends"].merged_cells.ranges))
+    assert merged in {str(r) for r in after["1 Introduction"].merged_cells.ranges}
+
+
+def test_a_scenario_row_of_the_analysts_stays_in_the_assumptions_table(
+        templates: dict[str, bytes], changed_data: Path) -> None:
+    """A scenario the analyst defined in a row below the inputs, with AssumptionsTable extended
+    over it and selected, still feeds every table after the refresh."""
+    book = load_workbook(io.BytesIO(templates[".xlsx"]))
+    ws = book[ASSUMPTIONS]
+    row = ws.max_row + 1
+    ws.cell(row, 1, "mycase.coke_per_anode_t")
+    ws.cell(row, 2, 1.7)
+    ws["B3"] = "mycase"
+    name = book.defined_names["AssumptionsTable"]
+    name.attr_text = name.attr_text.rsplit("$", 1)[0] + f"${row}"
+    result, plan = _refreshed(book_bytes(book), changed_data)
+    after = load_workbook(io.BytesIO(result))
+    assert after.defined_names["AssumptionsTable"].attr_text == name.attr_text
+    assert (after[ASSUMPTIONS].cell(row, 1).value, after[ASSUMPTIONS].cell(row, 2).value) == (
+        "mycase.coke_per_anode_t", 1.7)
+    assert plan.kept_inputs == ["Scenario = 'mycase'"]
+    assert check_workbook(result, changed_data).problems == []
+
+
+# ---------------------------------------------------------------------------------------------
+# what a demanding analyst expects to survive
+
+
+@pytest.fixture(scope="module")
+def analyst_workbook(templates: dict[str, bytes]) -> bytes:
+    """A recalculated workbook with widths, hidden sheets, rules, validations, a chart, comments and
+    formulas of the analyst's (on their sheet and beside a model table)."""
+    book = load_workbook(io.BytesIO(templates[".xlsx"]))
+    mine = book.create_sheet("Notes", 2)
+    for row in range(1, 7):
+        mine.cell(row, 1, f"item {row}")
+        mine.cell(row, 2, row * 10)
+    mine["C1"] = "=SUM(B1:B6)"
+    mine["C2"] = "='2 Market size'!F11*2"
+    mine.column_dimensions["A"].width = 33
+    mine.conditional_formatting.add("B1:B6", CellIsRule(operator="greaterThan", formula=["25"],
+                                                        font=None, fill=None))
+    validation = DataValidation(type="whole", operator="between", formula1="0", formula2="100")
+    mine.add_data_validation(validation)
+    validation.add("B1:B6")
+    chart = BarChart()
+    chart.add_data(Reference(mine, min_col=2, min_row=1, max_row=6))
+    mine.add_chart(chart, "E2")
+    mine["A1"].comment = Comment("checked with the desk", "Analyst")
+    secret = book.create_sheet("Scratch")
+    secret["A1"] = 42
+    secret.sheet_state = "hidden"
+    market = book["2 Market size"]
+    market.column_dimensions["P"].width = 27
+    market["P11"] = "=F11/1000"
+    market["P12"] = "billions"
+    market["F11"].comment = Comment("source: the 2024 report", "Analyst")
+    market.conditional_formatting.add("P11:P20", CellIsRule(operator="lessThan", formula=["0"]))
+    book["9 Trends"].sheet_state = "hidden"
+    data, _report = recalculate(book_bytes(book))
+    return data
+
+
+@pytest.fixture(scope="module")
+def analyst_refreshed(analyst_workbook: bytes, changed_data: Path) -> bytes:
+    return _refreshed(analyst_workbook, changed_data)[0]
+
+
+def test_widths_hidden_sheets_rules_validations_and_comments_survive(
+        analyst_workbook: bytes, analyst_refreshed: bytes) -> None:
+    """Column widths, hidden state, conditional formats, data validation and comments the analyst
+    set (on their sheet and on a model sheet) are the same after the refresh."""
+    before, after = (load_workbook(io.BytesIO(d)) for d in (analyst_workbook, analyst_refreshed))
+    assert after["Notes"].column_dimensions["A"].width == 33
+    assert after["2 Market size"].column_dimensions["P"].width == 27
+    assert (after["Scratch"].sheet_state, after["9 Trends"].sheet_state) == ("hidden", "hidden")
+    for sheet in ("Notes", "2 Market size"):
+        rules = [(str(r.sqref), [(x.type, x.operator, x.formula) for x in r.rules])
+                 for r in after[sheet].conditional_formatting]
+        assert rules == [(str(r.sqref), [(x.type, x.operator, x.formula) for x in r.rules])
+                         for r in before[sheet].conditional_formatting]
+    validations = after["Notes"].data_validations.dataValidation
+    assert [(str(v.sqref), v.type, v.formula1, v.formula2) for v in validations] == [
+        ("B1:B6", "whole", "0", "100")]
+    assert _comments(after["Notes"]) == {"A1": ("checked with the desk", "Analyst")}
+    assert _comments(after["2 Market size"]) == {"F11": ("source: the 2024 report", "Analyst")}
+    assert _cells(after["Notes"]) == _cells(before["Notes"])
+    assert _visible_order(after) == _visible_order(before)
+
+
+def test_a_chart_the_analyst_added_survives(analyst_refreshed: bytes) -> None:
+    """The bar chart on the analyst's sheet is still there, at its anchor, on the same data."""
+    chart, = load_workbook(io.BytesIO(analyst_refreshed))["Notes"]._charts
+    assert (chart.anchor._from.col, chart.anchor._from.row) == (4, 1)
+    assert [s.val.numRef.f for s in chart.series] == ["'Notes'!$B$1:$B$6"]
+
+
+def test_the_analysts_formulas_keep_their_last_results(analyst_workbook: bytes,
+                                                     analyst_refreshed: bytes) -> None:
+    """Cached results of the analyst's formulas (their sheet and beside a model table) are carried
+    over, so a viewer shows the numbers they had; the model's cells show the new numbers."""
+    before = load_workbook(io.BytesIO(analyst_workbook), data_only=True)
+    after = load_workbook(io.BytesIO(analyst_refreshed), data_only=True)
+    assert after["Notes"]["C1"].value == 210
+    assert after["Notes"]["C2"].value == before["Notes"]["C2"].value != None  # noqa: E711
+    assert after["2 Market size"]["P11"].value == before["2 Market size"]["P11"].value != None  # noqa: E711
+    assert formula_results(analyst_refreshed, {"Notes"})["Notes"] == formula_results(
+        analyst_workbook, {"Notes"})["Notes"]
+
+
+def test_the_refreshed_workbook_shows_the_new_model(analyst_refreshed: bytes, changed_data: Path) -> None:
+    """Every table cell of the refreshed analyst workbook equals the changed dataset's model."""
+    assert check_workbook(analyst_refreshed, changed_data).problems == []
+
+
+@pytest.mark.skipif(not __import__("importlib").util.find_spec("PIL"),
+                    reason="Pillow is not installed: openpyxl can neither add nor keep images without it")
+def test_an_image_the_analyst_added_survives(templates: dict[str, bytes], changed_data: Path) -> None:
+    """A picture on the analyst's sheet is still there after a refresh (needs Pillow)."""
+    from openpyxl.drawing.image import Image
+
+    book = load_workbook(io.BytesIO(templates[".xlsx"]))
+    book.create_sheet("Logo").add_image(Image(io.BytesIO(PNG)), "B2")
+    result, _plan = _refreshed(book_bytes(book), changed_data)
+    image, = load_workbook(io.BytesIO(result))["Logo"]._images
+    assert (image.anchor._from.col, image.anchor._from.row) == (1, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# the loss guard: what openpyxl cannot carry over stops the refresh
+
+
+def _inject_drawing(data: bytes, sheet: str, anchor: str, media: bytes | None = None) -> bytes:
+    """Add a drawing with one anchor (a picture or a shape) to a sheet that has none, as Excel
+    would save it: the drawing part, its relationships, the media, the content types."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    from xl_negcoke.workbook.cached import sheet_parts
+
+    part = sheet_parts(source)[sheet]
+    folder, name = part.rsplit("/", 1)
+    rels = f"{folder}/_rels/{name}.rels"
+    assert rels not in source.namelist()
+    drawing = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+               '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '
+               'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+               'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+               f'{anchor}</xdr:wsDr>')
+    members = {
+        "xl/drawings/drawing99.xml": drawing.encode(),
+        rels: (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.'
+               b'org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats'
+               b'.org/officeDocument/2006/relationships/drawing" Target="../drawings/drawing99.xml"/>'
+               b'</Relationships>'),
+    }
+    if media is not None:
+        members["xl/media/image99.png"] = media
+        members["xl/drawings/_rels/drawing99.xml.rels"] = (
+            b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.'
+            b'org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats'
+            b'.org/officeDocument/2006/relationships/image" Target="../media/image99.png"/>'
+            b'</Relationships>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == part:
+                content = content.replace(b"</worksheet>", b'<drawing xmlns:r="http://schemas.openxmlformats.'
+                                          b'org/officeDocument/2006/relationships" r:id="rId1"/></worksheet>')
+            if item.filename == "[Content_Types].xml":
+                content = content.replace(b"</Types>", b'<Default Extension="png" ContentType="image/png"/>'
+                                          b'<Override PartName="/xl/drawings/drawing99.xml" ContentType="'
+                                          b'application/vnd.openxmlformats-officedocument.drawing+xml"/></Types>')
+            target.writestr(item.filename, content)
+        for member, content in members.items():
+            target.writestr(member, content)
+    return out.getvalue()
+
+
+_FROM = ('<xdr:from><xdr:col>2</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>2</xdr:row>'
+         '<xdr:rowOff>0</xdr:rowOff></xdr:from>')
+_TO = ('<xdr:to><xdr:col>5</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>8</xdr:row>'
+       '<xdr:rowOff>0</xdr:rowOff></xdr:to>')
+TEXT_BOX = (f'<xdr:twoCellAnchor>{_FROM}{_TO}<xdr:sp><xdr:nvSpPr><xdr:cNvPr id="2" name="TextBox 1"/>'
+            '<xdr:cNvSpPr txBox="1"/></xdr:nvSpPr><xdr:spPr><a:prstGeom prst="rect"><a:avLst/></a:prstGeom>'
+            '</xdr:spPr><xdr:txBody><a:bodyPr/><a:p><a:r><a:t>Call the desk before using 2030</a:t></a:r>'
+            '</a:p></xdr:txBody></xdr:sp><xdr:clientData/></xdr:twoCellAnchor>')
+PICTURE = (f'<xdr:twoCellAnchor>{_FROM}{_TO}<xdr:pic><xdr:nvPicPr><xdr:cNvPr id="3" name="Picture 1"/>'
+           '<xdr:cNvPicPr/></xdr:nvPicPr><xdr:blipFill><a:blip r:embed="rId1"/><a:stretch><a:fillRect/>'
+           '</a:stretch></xdr:blipFill><xdr:spPr><a:prstGeom prst="rect"><a:avLst/></a:prstGeom></xdr:spPr>'
+           '</xdr:pic><xdr:clientData/></xdr:twoCellAnchor>')
+
+
+@pytest.fixture(scope="module")
+def with_notes(templates: dict[str, bytes]) -> bytes:
+    book = load_workbook(io.BytesIO(templates[".xlsx"]))
+    book.create_sheet("Notes")["A1"] = "my notes"
+    return book_bytes(book)
+
+
+def test_a_text_box_openpyxl_cannot_keep_stops_the_refresh_and_leaves_the_file_unchanged(
+        with_notes: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A shape (text box) on the analyst's sheet would be lost: refresh exits 2 with one line
+    naming it, and the file is byte-identical with no backup."""
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(_inject_drawing(with_notes, "Notes", TEXT_BOX))
+    original = path.read_bytes()
+    assert main(["refresh", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == ("xl-negcoke refresh: error: refresh would lose 1 shape on 'Notes' at C3; "
+                   "nothing was changed\n")
+    assert path.read_bytes() == original and not backup_path(path).exists()
+
+
+def test_a_picture_without_pillow_stops_the_refresh_with_the_install_hint(
+        with_notes: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without Pillow openpyxl drops pictures: refresh refuses and says to install Pillow."""
+    import openpyxl.drawing.image
+    import openpyxl.reader.drawings
+
+    monkeypatch.setattr(openpyxl.reader.drawings, "PILImage", False)
+    monkeypatch.setattr(openpyxl.drawing.image, "PILImage", False)
+    data = _inject_drawing(with_notes, "Notes", PICTURE, PNG)
+    with pytest.raises(WorkbookError) as caught:
+        refresh_bytes(data, load_model())
+    assert str(caught.value) == ("refresh would lose 1 picture on 'Notes' at C3 (pip install pillow, "
+                                 "then refresh again); nothing was changed")
+
+
+def test_find_losses_ignores_the_models_own_charts_and_names_what_is_missing(
+        templates: dict[str, bytes], with_notes: bytes) -> None:
+    """The model's charts are rewritten, not lost; a missing text box is named with its sheet and cell."""
+    record = read_record(load_workbook(io.BytesIO(templates[".xlsx"])))
+    assert find_losses(templates[".xlsx"], templates[".xlsx"], record) == []
+    boxed = _inject_drawing(with_notes, "Notes", TEXT_BOX)
+    assert find_losses(boxed, with_notes, record) == ["1 shape on 'Notes' at C3"]
+
+
+# ---------------------------------------------------------------------------------------------
+# files that cannot be refreshed: exit 2, one line, file unchanged
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def _corrupt(data: bytes) -> bytes:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    info = max(archive.infolist(), key=lambda i: i.compress_size)
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.compress_size // 2
+    return data[:start] + bytes(b ^ 0xFF for b in data[start:start + 64]) + data[start + 64:]
+
+
+BAD_FILES = {
+    "corrupt": lambda t: _corrupt(t),
+    "truncated": lambda t: t[: len(t) // 2],
+    "encrypted": lambda t: bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 4000,
+    "not-excel": lambda t: b"key,value\ncoke_per_anode_t,1.5\n",
+    "a-zip-but-not-a-workbook": lambda t: _zip({"word/document.xml": b"<w:document/>"}),
+    "zip-bomb": lambda t: _zip({"xl/workbook.xml": b"<workbook/>",
+                                "xl/worksheets/sheet1.xml": b"0" * 30_000_000}),
+    "damaged-workbook-xml": lambda t: _zip({"[Content_Types].xml": b"<Types/>",
+                                            "xl/workbook.xml": b"<not xml"}),
+    "no-ownership-record": lambda t: book_bytes(Workbook()),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+def test_a_file_refresh_cannot_use_exits_2_with_one_line_and_stays_byte_identical(
+        kind: str, templates: dict[str, bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Corrupt, truncated, encrypted, non-Excel, zip-bomb and record-less files: exit code 2, one
+    line on stderr, the file byte-identical and no backup."""
+    path = tmp_path / f"{kind}.xlsx"
+    path.write_bytes(BAD_FILES[kind](templates[".xlsx"]))
+    original = path.read_bytes()
+    assert main(["refresh", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err.count("\n"), err.startswith("xl-negcoke refresh: error: ")) == ("", 1, True)
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_a_workbook_without_the_record_is_refused_with_a_clear_message() -> None:
+    """A workbook not made by xl-negcoke build raises WorkbookError saying so."""
+    with pytest.raises(WorkbookError, match=r"^this workbook has no xl_negcoke ownership record, so "
+                                            r"refresh cannot tell the model's cells from yours; "):
+        refresh_bytes(book_bytes(Workbook()), load_model())
+
+
+# ---------------------------------------------------------------------------------------------
+# the command: lock file, dry run, backup
+
+
+@pytest.fixture
+def workbook_file(templates: dict[str, bytes], tmp_path: Path) -> Path:
+    path = tmp_path / "analyst.xlsx"
+    path.write_bytes(templates[".xlsx"])
+    return path
+
+
+def test_excels_lock_file_blocks_the_refresh_unless_forced(
+        workbook_file: Path, changed_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """While ~$name exists refresh exits 2 naming it and changes nothing; --force refreshes."""
+    lock_file(workbook_file).write_bytes(b"analyst")
+    original = workbook_file.read_bytes()
+    assert main(["refresh", str(workbook_file), "--data", str(changed_data)]) == 2
+    assert capsys.readouterr().err == (
+        "xl-negcoke refresh: error: analyst.xlsx is open in Excel (~$analyst.xlsx exists); close it "
+        "first, or pass --force\n")
+    assert workbook_file.read_bytes() == original and not backup_path(workbook_file).exists()
+    assert main(["refresh", str(workbook_file), "--data", str(changed_data), "--force"]) == 0
+    assert workbook_file.read_bytes() != original
+
+
+def test_dry_run_writes_nothing_and_lists_the_plan(workbook_file: Path, changed_data: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """--dry-run prints the plan and leaves the file byte-identical, with no backup."""
+    original = workbook_file.read_bytes()
+    assert main(["refresh", str(workbook_file), "--data", str(changed_data), "--dry-run"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == f"dry run: {workbook_file} was not changed"
+    assert out[2] == "  your sheets kept: none"
+    assert workbook_file.read_bytes() == original
+    assert sorted(p.name for p in workbook_file.parent.iterdir()) == ["analyst.xlsx"]
+
+
+def test_refresh_keeps_the_previous_version_as_a_backup_beside_the_file(
+        workbook_file: Path, changed_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The file is refreshed in place and the previous bytes are kept as name.before-refresh.xlsx."""
+    original = workbook_file.read_bytes()
+    assert main(["refresh", str(workbook_file), "--data", str(changed_data), "--reset-inputs"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"refreshed {workbook_file} (previous version kept as analyst.before-refresh.xlsx)")
+    assert (workbook_file.parent / "analyst.before-refresh.xlsx").read_bytes() == original
+    assert check_workbook(workbook_file.read_bytes(), changed_data).problems == []
+
+
+# ---------------------------------------------------------------------------------------------
+# fault injection: a failure in the middle of writing leaves the original untouched
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_a_failing_rename_leaves_the_original_byte_identical_and_no_temporary_file(
+        workbook_file: Path, changed_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """os.replace failing on the workbook (after the backup was written) changes nothing."""
+    import xl_negcoke.workbook.files as files
+
+    original = workbook_file.read_bytes()
+    real_replace = os.replace
+
+    def replace(source: str, target: str | Path) -> None:
+        if Path(target) == workbook_file:
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(files.os, "replace", replace)
+    with pytest.raises(OSError, match="No space left"):
+        refresh_file(workbook_file, load_model(changed_data), data_dir=str(changed_data))
+    assert workbook_file.read_bytes() == original
+    assert _leftovers(workbook_file.parent) == []
+
+
+def test_a_failing_zip_writer_leaves_the_original_byte_identical(
+        workbook_file: Path, changed_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception half-way through writing the refreshed zip changes nothing and writes no file."""
+    original = workbook_file.read_bytes()
+    real_writestr = zipfile.ZipFile.writestr
+
+    def writestr(self: zipfile.ZipFile, *args: object, **kwargs: object) -> None:
+        if kwargs.get("compresslevel") == 6 and len(self.filelist) == 20:  # the final file's 21st member
+            raise RuntimeError("injected failure while writing the zip")
+        real_writestr(self, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", writestr)
+    with pytest.raises(RuntimeError, match="injected"):
+        refresh_file(workbook_file, load_model(changed_data), data_dir=str(changed_data))
+    assert workbook_file.read_bytes() == original
+    assert sorted(p.name for p in workbook_file.parent.iterdir()) == ["analyst.xlsx"]
+
+
+def test_a_failing_save_or_fsync_leaves_the_original_byte_identical_and_no_temporary_file(
+        workbook_file: Path, changed_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """openpyxl's save failing, then fsync failing while the file is written: nothing changes."""
+    import xl_negcoke.workbook.files as files
+
+    original = workbook_file.read_bytes()
+    with monkeypatch.context() as patch:
+        patch.setattr(Workbook, "save", lambda *args: (_ for _ in ()).throw(RuntimeError("save failed")))
+        with pytest.raises(RuntimeError, match="save failed"):
+            refresh_file(workbook_file, load_model(changed_data), data_dir=str(changed_data))
+    assert sorted(p.name for p in workbook_file.parent.iterdir()) == ["analyst.xlsx"]
+    monkeypatch.setattr(files.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(5, "I/O error")))
+    with pytest.raises(OSError, match="I/O error"):
+        refresh_file(workbook_file, load_model(changed_data), data_dir=str(changed_data))
+    assert workbook_file.read_bytes() == original
+    assert _leftovers(workbook_file.parent) == []
