@@ -476,6 +476,170 @@ def test_an_image_the_analyst_added_survives(templates: dict[str, bytes], change
 
 
 # ---------------------------------------------------------------------------------------------
+# the analyst's sheets go back byte for byte
+
+
+METADATA = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><metadata xmlns="http://schemas.'
+            b'openxmlformats.org/spreadsheetml/2006/main" xmlns:xda="http://schemas.microsoft.com/office/'
+            b'spreadsheetml/2017/dynamicarray"><metadataTypes count="1"><metadataType name="XLDAPR" '
+            b'minSupportedVersion="120000" copy="1" pasteAll="1" pasteValues="1" merge="1" splitFirst="1" '
+            b'rowColShift="1" clearFormats="1" clearComments="1" assign="1" coerce="1" cellMeta="1"/>'
+            b'</metadataTypes><futureMetadata name="XLDAPR" count="1"><bk><extLst><ext uri="{bdbb8cdc-fa1e'
+            b'-496e-a857-3c3f30c029c3}"><xda:dynamicArrayProperties fDynamic="1" fCollapsed="0"/></ext>'
+            b'</extLst></bk></futureMetadata><cellMetadata count="1"><bk><rc t="1" v="0"/></bk>'
+            b'</cellMetadata></metadata>')
+
+
+def _as_excel_saves(data: bytes, sheet: str) -> bytes:
+    """The workbook as Excel would save the analyst's sheet: text in shared strings, rows with
+    Excel 2010 attributes (namespace declared, marked ignorable), and a dynamic-array formula
+    (cm="1", with xl/metadata.xml)."""
+    import re
+
+    from xl_negcoke.workbook.cached import sheet_parts
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    part = sheet_parts(source)[sheet]
+    strings: list[bytes] = []
+
+    def shared(match: re.Match[bytes]) -> bytes:
+        strings.append(match.group(2))
+        return match.group(1) + b' t="s"><v>' + str(len(strings) - 1).encode() + b"</v></c>"
+
+    xml = source.read(part)
+    xml = re.sub(rb'(<c r="[A-Z]+\d+"(?: s="\d+")?) t="inlineStr"><is><t>([^<]*)</t></is></c>', shared, xml)
+    xml = re.sub(rb"<row ", b'<row x14ac:dyDescent="0.25" ', xml)
+    xml = xml.replace(b'<c r="C1"', b'<c r="C1" cm="1"', 1)
+    xml = re.sub(rb"<worksheet ", b'<worksheet xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/'
+                 b'2006" xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac" '
+                 b'mc:Ignorable="x14ac" ', xml, count=1)
+    assert strings and b'cm="1"' in xml
+    sst = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats'
+           b'.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">' % (len(strings), len(strings))
+           + b"".join(b"<si><t>" + t + b"</t></si>" for t in strings) + b"</sst>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = xml if item.filename == part else source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                content = content.replace(b"</Types>", (
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                    b'officedocument.spreadsheetml.sharedStrings+xml"/><Override PartName="/xl/metadata.xml" '
+                    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+'
+                    b'xml"/></Types>'))
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                content = content.replace(b"</Relationships>", (
+                    b'<Relationship Id="rId901" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                    b'relationships/sharedStrings" Target="sharedStrings.xml"/><Relationship Id="rId902" '
+                    b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sheetMetadata"'
+                    b' Target="metadata.xml"/></Relationships>'))
+            target.writestr(item, content)
+        target.writestr("xl/sharedStrings.xml", sst)
+        target.writestr("xl/metadata.xml", METADATA)
+    return out.getvalue()
+
+
+def _sheet_xml(data: bytes, sheet: str) -> bytes:
+    from xl_negcoke.workbook.cached import sheet_parts
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    return archive.read(sheet_parts(archive)[sheet])
+
+
+def test_the_analysts_sheet_goes_back_byte_for_byte_with_its_strings_and_metadata(
+        templates: dict[str, bytes], changed_data: Path) -> None:
+    """The cells of an analyst's sheet saved by Excel (shared strings, Excel 2010 row attributes,
+    a dynamic-array formula) are in the refreshed file byte for byte, with the parts they refer
+    to and the namespaces they use, and read back as the same values and formats."""
+    import xml.dom.minidom
+
+    from openpyxl.styles import Font
+
+    book = load_workbook(io.BytesIO(templates[".xlsx"]))
+    notes = book.create_sheet("Notes", 1)
+    for row in range(1, 8):
+        notes.cell(row, 1, f"item {row}").font = Font(bold=row % 2 == 0)
+        notes.cell(row, 2, row * 1.25).number_format = "0.00%"
+        notes.cell(row, 3, f"=B{row}*2")
+    original = _as_excel_saves(book_bytes(book), "Notes")
+    result, plan = _refreshed(original, changed_data)
+    theirs, ours = _sheet_xml(original, "Notes"), _sheet_xml(result, "Notes")
+    sheet_data = theirs[theirs.index(b"<sheetData"):theirs.index(b"</sheetData>")]
+    assert sheet_data in ours
+    assert b'mc:Ignorable="x14ac"' in ours[:ours.index(b">", ours.index(b"<worksheet"))]
+    archive, before = zipfile.ZipFile(io.BytesIO(result)), zipfile.ZipFile(io.BytesIO(original))
+    for part in ("xl/sharedStrings.xml", "xl/metadata.xml"):
+        assert archive.read(part) == before.read(part)
+    for name in archive.namelist():
+        if name.endswith((".xml", ".rels")):
+            xml.dom.minidom.parseString(archive.read(name))
+    after, was = load_workbook(io.BytesIO(result))["Notes"], load_workbook(io.BytesIO(original))["Notes"]
+    assert [(c.value, c.number_format, c.font.b) for row in after.iter_rows() for c in row] == [
+        (c.value, c.number_format, c.font.b) for row in was.iter_rows() for c in row]
+    assert plan.user_sheets == ["Notes"] and check_workbook(result, changed_data).problems == []
+
+
+def test_a_file_whose_cells_cannot_be_put_back_verbatim_is_refreshed_through_openpyxl(
+        templates: dict[str, bytes], changed_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the saved file is not shaped for putting the analyst's cells back, refresh loads them
+    with openpyxl instead: same cells, same last results of their formulas."""
+    import xl_negcoke.workbook.refresh as refresh
+
+    def unusual(*args: object) -> bytes:
+        raise refresh._NotSpliceable("test")
+
+    book = load_workbook(io.BytesIO(templates[".xlsx"]))
+    notes = book.create_sheet("Notes", 1)
+    notes["A1"], notes["B1"], notes["C1"] = "item", 2.5, "=B1*2"
+    original, _report = recalculate(book_bytes(book))
+    monkeypatch.setattr(refresh, "_with_user_cells", unusual)
+    result, plan = _refreshed(original, changed_data)
+    assert plan.user_sheets == ["Notes"]
+    assert _cells(load_workbook(io.BytesIO(result))["Notes"]) == {"A1": "item", "B1": 2.5, "C1": "=B1*2"}
+    assert load_workbook(io.BytesIO(result), data_only=True)["Notes"]["C1"].value == 5
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None and not os.environ.get("CI"),
+                    reason="LibreOffice is not installed (scripts/setup.sh installs it; CI has it)")
+def test_a_workbook_saved_by_libreoffice_refreshes_and_opens_again_in_libreoffice(
+        templates: dict[str, bytes], tmp_path: Path) -> None:
+    """Another program's styles and shared strings: a workbook LibreOffice saved refreshes, the
+    analyst's cells keep their values and formats, and LibreOffice opens the result."""
+    import subprocess
+
+    from openpyxl.styles import Font, PatternFill
+
+    book = load_workbook(io.BytesIO(templates[".xlsx"]))
+    notes = book.create_sheet("Notes", 1)
+    for row in range(1, 20):
+        red = "FF0000" if row % 3 == 0 else None
+        notes.cell(row, 1, f"item {row}").font = Font(bold=row % 2 == 0, color=red)
+        notes.cell(row, 2, row * 1.25).number_format = "0.000%" if row % 4 == 0 else "#,##0.00"
+        notes.cell(row, 3, f"=B{row}*2").fill = PatternFill("solid", fgColor="FFFF00")
+    (tmp_path / "analyst.xlsx").write_bytes(book_bytes(book))
+
+    def libreoffice(source: Path, out: Path) -> Path:
+        profile = f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}"
+        subprocess.run([shutil.which("soffice") or "soffice", profile, "--headless", "--norestore",
+                        "--convert-to", "xlsx", "--outdir", str(out), str(source)],
+                       check=True, capture_output=True, timeout=120)
+        return out / source.name
+
+    saved = libreoffice(tmp_path / "analyst.xlsx", tmp_path / "saved")
+    result, _plan = refresh_bytes(saved.read_bytes(), load_model())
+    (tmp_path / "refreshed.xlsx").write_bytes(result)
+    reopened = libreoffice(tmp_path / "refreshed.xlsx", tmp_path / "reopened")
+
+    def look(path: Path) -> list[tuple[object, ...]]:
+        ws = load_workbook(path, data_only=True)["Notes"]
+        return [(c.value, c.number_format, c.font.b, c.font.color.rgb if c.font.color else None,
+                 c.fill.fgColor.rgb) for row in ws.iter_rows() for c in row]
+
+    assert look(tmp_path / "refreshed.xlsx") == look(saved)
+    assert [v[0] for v in look(reopened)] == [v[0] for v in look(saved)]
+
+
+# ---------------------------------------------------------------------------------------------
 # the loss guard: what openpyxl cannot carry over stops the refresh
 
 

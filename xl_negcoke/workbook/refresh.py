@@ -7,11 +7,14 @@ Assumptions (unless reset), comments, defined names, data validation, conditiona
 formats, column widths, hidden state, charts and images they added, and the VBA of an .xlsm.
 A model-owned cell the analyst edited is kept and reported, never silently overwritten.
 
-The analyst's workbook goes through openpyxl once (load, merge, save). Only the model's sheets
-are evaluated; the analyst's own formulas keep the results they had (their cached values are
-carried over from the original file) until Excel recalculates them. Before anything is written,
-the result is compared with the original for what openpyxl cannot carry over (shapes, images
-without Pillow, sparklines, form controls, ...): refresh refuses rather than lose any of it.
+The workbook goes through openpyxl once (load, merge, save), but the cells of the analyst's own
+sheets are never parsed: they are left out of the load and put back into the saved file byte for
+byte (values, formulas with their last results, styles by index, shared strings, dynamic-array
+metadata), so refresh time does not grow with the analyst's content. Only the model's sheets are
+evaluated; the analyst's formulas beside the model's cells keep their last results until Excel
+recalculates them. Before anything is written, the result is compared with the original for
+what openpyxl cannot carry over (shapes, images without Pillow, sparklines, form controls, ...):
+refresh refuses rather than lose any of it.
 """
 
 from __future__ import annotations
@@ -288,12 +291,14 @@ def _new_sheet(user: Workbook, fresh: Worksheet, after: str | None) -> Worksheet
     return ws
 
 
-def _load(data: bytes, keep_vba: bool) -> Workbook:
+def _load(data: bytes, keep_vba: bool, read_only: bool = False) -> Workbook:
     """openpyxl's reading of the workbook; a file it cannot read is one line of error."""
     try:
         with warnings.catch_warnings():  # what openpyxl drops is reported by find_losses
             warnings.simplefilter("ignore")
-            return load_workbook(io.BytesIO(data), keep_vba=keep_vba)
+            if read_only:
+                return load_workbook(io.BytesIO(data), read_only=True)
+            return load_workbook(io.BytesIO(data), keep_vba=keep_vba, rich_text=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged part; name the kind
         detail = str(exc).splitlines()[0][:120] if str(exc) else ""
         raise WorkbookError(f"the workbook cannot be read ({exc.__class__.__name__}"
@@ -332,17 +337,25 @@ def _changes(user: Workbook, before: dict[tuple[str, str], object], old: Record,
     return changes
 
 
-def plan_refresh(data: bytes, model: Model, reset_inputs: bool = False
+def plan_refresh(data: bytes, model: Model, reset_inputs: bool = False, user_cells: bool = True
                  ) -> tuple[Workbook, RefreshPlan]:
     """Apply the refresh to an in-memory copy of the workbook and say what changed.
+
+    With `user_cells=False` the analyst's own sheets are loaded without their cells (everything
+    else of theirs is loaded): the book is then only good for `refresh_bytes`, which puts the
+    original cells back verbatim (`_with_user_cells`).
 
     Raises:
         WorkbookError: a workbook openpyxl cannot read, or one without the ownership record.
     """
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         macro = "xl/vbaProject.bin" in archive.namelist()
-    user = _load(data, keep_vba=macro)
-    record = read_record(user)
+    if user_cells:
+        user = _load(data, keep_vba=macro)
+        record = read_record(user)
+    else:
+        record = _read_record_only(data)
+        user = _load(_without_cells(data, _user_sheet_titles(data, record)), keep_vba=macro)
     changed, scenario = _user_inputs(user, record)
     fresh = owned_book(model, load_workbook(quickstart_path(), keep_vba=True) if macro else None)
     plan = RefreshPlan(old_dataset=record.dataset_id, new_dataset=model.dataset.dataset_id,
@@ -676,6 +689,145 @@ def sheet_rows(data: bytes, names: tuple[str, ...]) -> dict[str, list[list[objec
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# the analyst's own sheets: their cells are never parsed, they go back into the file verbatim
+
+_SHEET_DATA_OPEN = re.compile(rb"<sheetData\b[^>]*?(/?)>")
+_DIMENSION_TAG = re.compile(rb"<dimension\b[^>]*/>")
+_ROOT_TAG = re.compile(rb"<worksheet\b[^>]*>")
+_NAMESPACE = re.compile(rb'\sxmlns:(\w+)="[^"]*"')
+_IGNORABLE = re.compile(rb'\smc:Ignorable="[^"]*"')
+_SHARED_STRINGS = "xl/sharedStrings.xml"
+_METADATA = "xl/metadata.xml"
+_EXTRA_PARTS = {  # workbook-level parts the analyst's cells refer to: relationship, content type
+    _SHARED_STRINGS: ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings",
+                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"),
+    _METADATA: ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/sheetMetadata",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"),
+}
+
+
+class _NotSpliceable(Exception):
+    """The saved file is not shaped as expected: refresh loads the analyst's cells instead."""
+
+
+def _read_record_only(data: bytes) -> Record:
+    book = _load(data, keep_vba=False, read_only=True)
+    try:
+        return read_record(book)
+    finally:
+        book.close()
+
+
+def _user_sheet_titles(data: bytes, record: Record) -> list[str]:
+    """The analyst's worksheets (chart sheets have no cells)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [s for s, part in sheet_parts(archive).items()
+                if s not in record.sheets and s != RECORD_SHEET and part.startswith("xl/worksheets/")]
+
+
+def _sheet_data(xml: bytes) -> tuple[int, int]:
+    """Where <sheetData> starts and ends in sheet XML."""
+    match = _SHEET_DATA_OPEN.search(xml)
+    if match is None:
+        raise _NotSpliceable("no <sheetData>")
+    if match.group(1):
+        return match.start(), match.end()
+    end = xml.find(b"</sheetData>", match.end())
+    if end < 0:
+        raise _NotSpliceable("unclosed <sheetData>")
+    return match.start(), end + len(b"</sheetData>")
+
+
+def _without_cells(data: bytes, sheets: list[str]) -> bytes:
+    """The workbook with the named sheets' cells left out (everything else of them kept)."""
+    if not sheets:
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+        parts = sheet_parts(archive)
+        empty = {parts[s] for s in sheets if s in parts}
+        for item in archive.infolist():
+            content = archive.read(item.filename)
+            if item.filename in empty:
+                try:
+                    start, end = _sheet_data(content)
+                except _NotSpliceable:
+                    return data
+                content = content[:start] + b"<sheetData/>" + content[end:]
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def _with_user_cells(original: bytes, saved: bytes, sheets: list[str]) -> bytes:
+    """The saved workbook with the analyst's sheets' cells put back from the original, byte for
+    byte (values, formulas, their last results, styles by index: openpyxl keeps the order of the
+    cell formats it read), with the shared strings and cell metadata those cells refer to and the
+    namespaces their XML uses.
+
+    Raises:
+        _NotSpliceable: the saved file is not shaped as expected.
+    """
+    if not sheets:
+        return saved
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(original)) as source, zipfile.ZipFile(io.BytesIO(saved)) as ours, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+        theirs, mine = sheet_parts(source), sheet_parts(ours)
+        sheets = [s for s in sheets if theirs.get(s, "").startswith("xl/worksheets/")]
+        names = set(ours.namelist())
+        extra = [p for p in _EXTRA_PARTS if p in source.namelist()]
+        if any(p in names for p in extra):
+            raise _NotSpliceable("openpyxl wrote a part the analyst's cells refer to")
+        replaced: dict[str, bytes] = {}
+        for sheet in sheets:
+            if sheet not in theirs or sheet not in mine:
+                raise _NotSpliceable(f"sheet {sheet!r} is missing")
+            replaced[mine[sheet]] = _splice_sheet(source.read(theirs[sheet]), ours.read(mine[sheet]))
+        for item in ours.infolist():
+            content = replaced.get(item.filename)
+            if content is None:
+                content = ours.read(item.filename)
+            if item.filename == "[Content_Types].xml" and extra:
+                content = content.replace(b"</Types>", b"".join(
+                    b'<Override PartName="/' + p.encode() + b'" ContentType="' + _EXTRA_PARTS[p][1].encode()
+                    + b'"/>' for p in extra) + b"</Types>")
+            elif item.filename == "xl/_rels/workbook.xml.rels" and extra:
+                content = content.replace(b"</Relationships>", b"".join(
+                    b'<Relationship Id="rIdXlNegcoke' + str(i).encode() + b'" Type="'
+                    + _EXTRA_PARTS[p][0].encode() + b'" Target="' + p.split("/", 1)[1].encode() + b'"/>'
+                    for i, p in enumerate(extra)) + b"</Relationships>")
+            target.writestr(item, content)
+        for part in extra:
+            target.writestr(part, source.read(part))
+    return out.getvalue()
+
+
+def _splice_sheet(original: bytes, saved: bytes) -> bytes:
+    start, end = _sheet_data(original)
+    cells = original[start:end]
+    at, to = _sheet_data(saved)
+    xml = saved[:at] + cells + saved[to:]
+    dimension = _DIMENSION_TAG.search(original)
+    if dimension:
+        xml = _DIMENSION_TAG.sub(lambda _m: dimension.group(0), xml, count=1)
+    root_theirs, root_mine = _ROOT_TAG.search(original), _ROOT_TAG.search(xml)
+    if root_theirs is None or root_mine is None:
+        raise _NotSpliceable("no <worksheet> element")
+    declared = set(_NAMESPACE.findall(root_mine.group(0)))
+    missing = b"".join(m.group(0) for m in _NAMESPACE.finditer(root_theirs.group(0))
+                       if m.group(1) not in declared)
+    ignorable = _IGNORABLE.search(root_theirs.group(0))
+    if ignorable and not _IGNORABLE.search(root_mine.group(0)):
+        missing += ignorable.group(0)
+    if missing:
+        tag = root_mine.group(0)
+        closing = 2 if tag.endswith(b"/>") else 1
+        xml = xml[:root_mine.start()] + tag[:-closing] + missing + tag[-closing:] + xml[root_mine.end():]
+    return xml
+
+
 def _save(book: Workbook) -> bytes:
     buffer = io.BytesIO()
     with exact_numbers():
@@ -691,8 +843,13 @@ def refresh_bytes(data: bytes, model: Model, reset_inputs: bool = False,
         WorkbookError: an unreadable workbook, no ownership record, a model cell that does not
             evaluate, or content of the analyst's that the refresh could not carry over.
     """
-    book, plan = plan_refresh(data, model, reset_inputs)
-    result = _recalculated(data, _save(book), book, plan, data_dir)
+    book, plan = plan_refresh(data, model, reset_inputs, user_cells=False)
+    try:
+        saved = _with_user_cells(data, _save(book), plan.user_sheets)
+    except _NotSpliceable:  # an unusual file: take the analyst's cells through openpyxl
+        book, plan = plan_refresh(data, model, reset_inputs)
+        saved = _save(book)
+    result = _recalculated(data, saved, book, plan, data_dir)
     losses = find_losses(data, result, plan.previous)
     if losses:
         hint = " (pip install pillow, then refresh again)" if any("picture" in loss for loss in losses) \
@@ -721,6 +878,7 @@ _SHEET_ITEMS = (
     ("form control", re.compile(rb"<control\b")),
     ("embedded object", re.compile(rb"<oleObject\b")),
     ("hyperlink", re.compile(rb"<hyperlink\b")),
+    ("dynamic-array formula", re.compile(rb'<c\b[^>]*?\scm="')),
 )
 _X14_RULE = re.compile(rb"<x14:cfRule\b[^>]*>")
 _RELATIONSHIP = re.compile(rb"<Relationship\b[^>]*>")
