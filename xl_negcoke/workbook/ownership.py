@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
-from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -128,7 +128,8 @@ def record_book(book: Workbook, version: str, dataset_id: str,
                     c1, r1, c2, r2 = range_boundaries(cell.value.ref)
                     members.update(f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1)
                                    for c in range(c1, c2 + 1) if (r, c) != (r1, c1))
-        for coordinate in members:  # a block's cells, even where a recalculation cached values
+        # a block's cells (even where a recalculation cached values), in a stable order
+        for coordinate in sorted(members, key=coordinate_to_tuple):
             cells[coordinate] = ARRAY_MEMBER
         charts = [_anchor(chart) for chart in ws._charts]
         if charts:
