@@ -5,6 +5,9 @@ evaluates to the model's number."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -35,6 +38,17 @@ def test_two_builds_are_byte_identical(built: dict[str, bytes], tmp_path: Path) 
              for item in build_workbook(MODEL, tmp_path, recalculate=False)}
     assert set(again) == {".xlsx", ".xlsm"}
     assert again == built
+
+
+@pytest.mark.parametrize("hash_seed", ["1", "2"])
+def test_a_build_in_another_process_equals_the_committed_files(tmp_path: Path, hash_seed: str) -> None:
+    """`xl-negcoke build` in a fresh process (another string-hash seed) gives the committed bytes."""
+    environment = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    subprocess.run([sys.executable, "-m", "xl_negcoke", "build", "--out", str(tmp_path)],
+                   check=True, capture_output=True, env=environment, timeout=300)
+    for suffix in (".xlsx", ".xlsm"):
+        name = f"{TEMPLATE_NAME}{suffix}"
+        assert (tmp_path / name).read_bytes() == (COMMITTED / name).read_bytes(), f"{name}: {REBUILD}"
 
 
 def test_committed_workbooks_equal_a_fresh_build(tmp_path: Path) -> None:
