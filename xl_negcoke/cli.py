@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from xl_negcoke.errors import NegcokeError, WorkbookError
+from xl_negcoke.errors import NegcokeError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -87,16 +87,13 @@ def _progress(line: str) -> None:
 
 
 def _recalculated(data: bytes, name: str, data_dir: str | None) -> bytes:
-    from xl_negcoke.workbook.recalc import recalculate
+    from xl_negcoke.workbook.recalc import recalculate, require_evaluated
 
     start = time.perf_counter()
     result, report = recalculate(data, data_dir)
     _progress(f"recalculated {name}: {report.formula_cells:,} formula cells, {report.udf_calls} "
               f"NEGCOKE_* calls, {time.perf_counter() - start:.1f} s")
-    if report.problems:
-        sheet, cell, reason = report.problems[0]
-        raise WorkbookError(f"{name}: {len(report.problems)} formula cells did not evaluate "
-                            f"(first {sheet}!{cell}: {reason}); nothing was written")
+    require_evaluated(report, name)
     return result
 
 

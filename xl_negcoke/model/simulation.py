@@ -64,17 +64,9 @@ PERCENTILE_CACHE_SIZE = 100_000  # remembered percentiles per simulation
 
 
 @dataclass(frozen=True)
-class Driver:
-    """One uncertain input: its range around the model's base value, and its provenance."""
-
-    key: str
-    distribution: str  # "triangular" (mode = base) or "normal" (mean = base, sd; cut to low..high)
-    low: float
-    base: float
-    high: float
-    sd: float | None
-    description: str
-    source: str
+class Driver(Uncertainty):
+    """One uncertain input: a range of uncertainty.csv centred on the model's base value, with
+    its quantiles and draws."""
 
     @classmethod
     def centred_on(cls, item: Uncertainty, value: float) -> Driver:

@@ -393,3 +393,15 @@ def recalculate(data: bytes, data_dir: str | os.PathLike[str] | None = None
     """Evaluate a workbook and return its bytes with every result cached beside its formula."""
     report = evaluate(data, data_dir)
     return with_cached_values(data, report.values, report.cache), report
+
+
+def require_evaluated(report: Recalculation, name: str) -> None:
+    """Raise when any formula cell did not evaluate: nothing is written from such a report.
+
+    Raises:
+        WorkbookError: naming how many cells failed and the first one with its reason.
+    """
+    if report.problems:
+        sheet, cell, reason = report.problems[0]
+        raise WorkbookError(f"{name}: {len(report.problems)} formula cells did not evaluate "
+                            f"(first {sheet}!{cell}: {reason}); nothing was written")

@@ -14,7 +14,7 @@ from xl_negcoke.model import Model
 from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, build_book
 from xl_negcoke.workbook.files import atomic_write_all, book_bytes
 from xl_negcoke.workbook.ownership import record_book, write_record
-from xl_negcoke.workbook.recalc import evaluate, with_cached_values
+from xl_negcoke.workbook.recalc import evaluate, require_evaluated, with_cached_values
 
 TEMPLATE_NAME = "negative-coke-outlook-2024-2030"
 
@@ -93,10 +93,7 @@ def build_workbook(model: Model, out_dir: str | Path,
         report = evaluate(files[".xlsx"], data_dir)
         progress(f"evaluated {report.formula_cells:,} formula cells ({report.udf_calls} NEGCOKE_* "
                  f"calls) in {time.perf_counter() - start:.1f} s")
-        if report.problems:
-            sheet, cell, reason = report.problems[0]
-            raise WorkbookError(f"{len(report.problems)} formula cells did not evaluate (first "
-                                f"{sheet}!{cell}: {reason}); nothing was written")
+        require_evaluated(report, "template")
         files = {suffix: with_cached_values(data, report.values, report.cache)
                  for suffix, data in files.items()}
     targets = {out / f"{TEMPLATE_NAME}{suffix}": data for suffix, data in files.items()}
