@@ -1060,6 +1060,14 @@ def _chart(ws: Worksheet, kind: str, payload: object) -> BarChart | LineChart | 
     return chart
 
 
+def template_tables(model: Model) -> dict[str, Placed]:
+    """Where the template puts each table and share block ("type.revenue", "type.revenue.share")
+    for `model`'s segments, without writing a workbook (check compares these cells)."""
+    writer = _Writer(model, None)  # type: ignore[arg-type]  # placing needs no workbook
+    writer.place([_Sheet(spec) for spec in layout.report_layout(model)])
+    return writer.tables
+
+
 def build_book(model: Model, book: Workbook | None = None) -> Workbook:
     """Write the whole template into `book` (a new workbook when None).
 

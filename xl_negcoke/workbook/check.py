@@ -17,15 +17,13 @@ from openpyxl import load_workbook
 
 from xl_negcoke.errors import NegcokeError, WorkbookError
 from xl_negcoke.model import BASE_YEAR, LAST_YEAR, Model, load_model
-from xl_negcoke.workbook import layout
 from xl_negcoke.workbook.build import (
     ASSUMPTIONS,
     ASSUMPTIONS_HEADER_ROW,
     CAGR_COLUMN,
     CHECKS,
     Placed,
-    _Sheet,
-    _Writer,
+    template_tables,
 )
 from xl_negcoke.workbook.formula import year_column
 from xl_negcoke.workbook.recalc import Recalculation, evaluate
@@ -155,14 +153,6 @@ def _failed_checks(recalculation: Recalculation, inputs: _Inputs, report: CheckR
                                    f"({label})")
         elif values[cell] is not True:
             report.problems.append(f"{CHECKS}!{cell[1]}: check is {values[cell]!r} ({label})")
-
-
-def template_tables(model: Model) -> dict[str, Placed]:
-    """Where the template puts each table and share block ("type.revenue", "type.revenue.share")
-    for `model`'s segments: the cells `check` compares with the model."""
-    writer = _Writer(model, None)  # type: ignore[arg-type]  # placing needs no workbook
-    writer.place([_Sheet(spec) for spec in layout.report_layout(model)])
-    return writer.tables
 
 
 def _compare_tables(model: Model, scenario: str, cells: _Cells, report: CheckReport) -> None:
