@@ -1,0 +1,122 @@
+"""Native charts of the template: lines, stacked columns, bars, pies, the fan and the tornado.
+
+Each chart reads the cells a block wrote; `build.py` decides where it sits.
+"""
+
+from __future__ import annotations
+
+from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart, Reference
+from openpyxl.chart.label import DataLabelList
+from openpyxl.utils.cell import column_index_from_string
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xl_negcoke.model import BASE_YEAR, FIRST_YEAR, LAST_YEAR
+from xl_negcoke.workbook import layout, styles
+from xl_negcoke.workbook.formula import quote_sheet, year_column
+
+
+def _risk_chart(ws: Worksheet, kind: str, payload: object) -> BarChart | AreaChart:
+    """The fan chart (P10-P90 band around the base line) and the tornado."""
+    if kind == "fan":
+        block, header, rows, base_row, band_row = payload  # type: ignore[misc]
+        first = column_index_from_string(year_column(block.start))
+        last = column_index_from_string(year_column(LAST_YEAR))
+        low = rows[f"P{block.percentiles[0]}"]
+        area = AreaChart()
+        area.grouping = "stacked"
+        for row in (low, band_row):
+            area.add_data(Reference(ws, min_col=1, max_col=last, min_row=row, max_row=row),
+                          from_rows=True, titles_from_data=True)
+        # values start in the first forecast column; the label column gives the series name
+        for series, row in zip(area.series, (low, band_row), strict=True):
+            series.val.numRef.f = f"{quote_sheet(ws.title)}!${year_column(block.start)}${row}:" \
+                                  f"${year_column(LAST_YEAR)}${row}"
+        area.series[0].graphicalProperties.noFill = True
+        area.series[0].graphicalProperties.line.noFill = True
+        area.series[1].graphicalProperties.solidFill = "BDD7EE"
+        area.series[1].graphicalProperties.line.noFill = True
+        categories = Reference(ws, min_col=first, max_col=last, min_row=header, max_row=header)
+        area.set_categories(categories)
+        line = LineChart()
+        for row in (base_row, rows[f"P{block.percentiles[1]}"]):
+            line.add_data(Reference(ws, min_col=1, max_col=last, min_row=row, max_row=row),
+                          from_rows=True, titles_from_data=True)
+            line.series[-1].val.numRef.f = f"{quote_sheet(ws.title)}!${year_column(block.start)}" \
+                                           f"${row}:${year_column(LAST_YEAR)}${row}"
+            line.series[-1].smooth = False
+        line.series[1].graphicalProperties.line.dashStyle = "dash"
+        line.set_categories(categories)
+        area += line
+        area.title = styles.chart_title(f"Global revenue, P{block.percentiles[0]}-"
+                                        f"P{block.percentiles[-1]} band and base")
+        styles.style_axes(area, layout.UNITS[block.metric])
+        return area
+    block, header, last_row = payload  # type: ignore[misc]
+    bars = BarChart()
+    bars.type = "bar"
+    bars.grouping = "clustered"
+    bars.overlap = 100
+    bars.gapWidth = 40
+    data = Reference(ws, min_col=7, max_col=8, min_row=header, max_row=last_row)
+    bars.add_data(data, titles_from_data=True)
+    bars.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last_row))
+    bars.x_axis.scaling.orientation = "maxMin"  # the largest swing at the top
+    bars.x_axis.tickLblPos = "low"  # driver names left of the bars, not across them
+    bars.y_axis.crosses = "max"
+    bars.title = styles.chart_title(f"Swing of {block.year} revenue around the base (tornado)")
+    styles.style_axes(bars, layout.UNITS[block.metric])
+    return bars
+
+
+def make_chart(ws: Worksheet, kind: str, payload: object) -> BarChart | LineChart | PieChart:
+    if kind in ("fan", "tornado"):
+        return _risk_chart(ws, kind, payload)  # type: ignore[return-value]
+    if kind == "pie":
+        block, first, last = payload  # type: ignore[misc]
+        pie = PieChart()
+        base = column_index_from_string(year_column(BASE_YEAR))
+        pie.add_data(Reference(ws, min_col=base, min_row=first, max_row=last), titles_from_data=False)
+        pie.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+        dimension = block.title.split(" by ", 1)[1].split(",")[0]
+        pie.title = styles.chart_title(f"Share of {BASE_YEAR} revenue by {dimension}")
+        pie.dataLabels = DataLabelList(showPercent=True, showVal=False, showCatName=False,
+                                       showSerName=False, showLegendKey=False, numFmt="0%")
+        pie.dataLabels.txPr = styles.rich_text(styles.CHART_TEXT_SIZE)
+        pie.legend.txPr = styles.rich_text(styles.CHART_TEXT_SIZE)
+        return pie
+    block, placed = payload  # type: ignore[misc]
+    last_col = placed.end - FIRST_YEAR + 2
+    rows = list(placed.rows.values())
+    unit = layout.UNITS[placed.metric]
+    chart: BarChart | LineChart
+    if kind == "line":
+        chart = LineChart()
+    else:
+        chart = BarChart()
+        chart.type = "col" if kind == "stacked" else "bar"
+        chart.gapWidth = 60
+    if kind == "bar":  # one bar per company for the base year, the largest-revenue first
+        base = BASE_YEAR - FIRST_YEAR + 2
+        chart.add_data(Reference(ws, min_col=base, min_row=min(rows), max_row=max(rows)),
+                       titles_from_data=False)
+        chart.set_categories(Reference(ws, min_col=1, min_row=min(rows), max_row=max(rows)))
+        chart.legend = None
+        chart.x_axis.scaling.orientation = "maxMin"  # first row at the top
+        chart.y_axis.crosses = "max"  # and the value axis stays at the bottom
+        title = f"{block.title.split(' ', 1)[1]}, {BASE_YEAR}"
+    else:
+        data = Reference(ws, min_col=1, max_col=last_col, min_row=min(rows), max_row=max(rows))
+        chart.add_data(data, from_rows=True, titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=2, max_col=last_col, min_row=placed.header_row,
+                                       max_row=placed.header_row))
+        title = block.title.split(" ", 1)[1]
+    if kind == "stacked":
+        chart.grouping = "stacked"
+        chart.overlap = 100
+    for series in chart.series:
+        if kind == "line":
+            series.smooth = False
+            series.graphicalProperties.line.width = 28575  # 2.25 pt
+    chart.title = styles.chart_title(title)
+    styles.style_axes(chart, unit)
+    return chart
