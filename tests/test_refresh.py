@@ -579,6 +579,52 @@ def test_the_analysts_sheet_goes_back_byte_for_byte_with_its_strings_and_metadat
     assert plan.user_sheets == ["Notes"] and check_workbook(result, changed_data).problems == []
 
 
+EXCEL_2010_EXTENSIONS = (
+    b'<extLst><ext uri="{CCE6A557-97BC-4B89-ADB6-D9C93CAAB3DF}" xmlns:x14="http://schemas.microsoft.com/'
+    b'office/spreadsheetml/2009/9/main"><x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft'
+    b'.com/office/excel/2006/main"><x14:dataValidation type="list" allowBlank="1" showErrorMessage="1">'
+    b"<x14:formula1><xm:f>Assumptions!$A$6:$A$10</xm:f></x14:formula1><xm:sqref>D1:D5</xm:sqref>"
+    b'</x14:dataValidation></x14:dataValidations></ext><ext uri="{05C60535-1F16-4fd2-B633-F4F36F0B64E0}" '
+    b'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"><x14:sparklineGroups '
+    b'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:sparklineGroup displayEmptyCellsAs'
+    b'="gap"><x14:colorSeries rgb="FF376092"/><x14:colorNegative rgb="FFD00000"/><x14:sparklines>'
+    b"<x14:sparkline><xm:f>Notes!B1:B7</xm:f><xm:sqref>E1</xm:sqref></x14:sparkline></x14:sparklines>"
+    b"</x14:sparklineGroup></x14:sparklineGroups></ext></extLst>")
+
+
+def _with_extensions(data: bytes, sheet: str) -> bytes:
+    """The workbook with Excel 2010 extensions on a sheet: a list validation drawing on another
+    sheet and a sparkline, as Excel writes them."""
+    from xl_negcoke.workbook.cached import sheet_parts
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    part = sheet_parts(source)[sheet]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == part:
+                content = content.replace(b"</worksheet>", EXCEL_2010_EXTENSIONS + b"</worksheet>")
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def test_excel_2010_validations_and_sparklines_on_the_analysts_sheet_survive(
+        with_notes: bytes) -> None:
+    """A list validation drawing on another sheet and a sparkline (Excel 2010 extensions, which
+    openpyxl drops) are put back on the analyst's sheet as they were."""
+    result, _plan = refresh_bytes(_with_extensions(with_notes, "Notes"), load_model())
+    assert _sheet_xml(result, "Notes").endswith(EXCEL_2010_EXTENSIONS + b"</worksheet>")
+
+
+def test_excel_2010_extensions_on_a_model_sheet_stop_the_refresh(with_notes: bytes) -> None:
+    """The same extensions on a model sheet would be lost: refresh refuses and names them."""
+    with pytest.raises(WorkbookError) as caught:
+        refresh_bytes(_with_extensions(with_notes, "Checks"), load_model())
+    assert str(caught.value) == ("refresh would lose 1 data validation on 'Checks'; 1 sparkline group "
+                                 "on 'Checks'; nothing was changed")
+
+
 def test_a_file_whose_cells_cannot_be_put_back_verbatim_is_refreshed_through_openpyxl(
         templates: dict[str, bytes], changed_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """When the saved file is not shaped for putting the analyst's cells back, refresh loads them

@@ -825,7 +825,35 @@ def _splice_sheet(original: bytes, saved: bytes) -> bytes:
         tag = root_mine.group(0)
         closing = 2 if tag.endswith(b"/>") else 1
         xml = xml[:root_mine.start()] + tag[:-closing] + missing + tag[-closing:] + xml[root_mine.end():]
-    return xml
+    return _with_extensions(original, xml)
+
+
+_SHEET_END = re.compile(rb"</extLst>\s*</worksheet>\s*$")
+_EXTENSION = re.compile(rb'<ext\b[^>]*\buri="(\{[^}"]+\})"[^>]*>.*?</ext>', re.S)
+_CARRIED_EXTENSIONS = {  # self-contained Excel 2010 parts of a sheet that openpyxl drops
+    b"{CCE6A557-97BC-4B89-ADB6-D9C93CAAB3DF}",  # data validations (lists on other sheets)
+    b"{05C60535-1F16-4FD2-B633-F4F36F0B64E0}",  # sparklines
+    b"{78C0D931-6437-407D-A8EE-F0AAD7539E65}",  # conditional formats (Excel 2010 kinds)
+}
+
+
+def _with_extensions(original: bytes, xml: bytes) -> bytes:
+    """The sheet XML with the original's self-contained Excel 2010 extensions (validations
+    referring to other sheets, sparklines, newer conditional formats) put back: openpyxl drops
+    the whole <extLst>. Data bars are left out (their extension is tied to a rule openpyxl
+    rewrites); anything that points to another part is left out (the loss guard names it)."""
+    if _SHEET_END.search(original) is None or _SHEET_END.search(xml) is not None:
+        return xml
+    start = original.rfind(b"<extLst>", 0, _SHEET_END.search(original).start())
+    if start < 0:
+        return xml
+    kept = [m.group(0) for m in _EXTENSION.finditer(original, start)
+            if m.group(1).upper() in _CARRIED_EXTENSIONS and b'type="dataBar"' not in m.group(0)
+            and b"r:id=" not in m.group(0)]
+    if not kept:
+        return xml
+    end = xml.rfind(b"</worksheet>")
+    return xml[:end] + b"<extLst>" + b"".join(kept) + b"</extLst>" + xml[end:]
 
 
 def _save(book: Workbook) -> bytes:
