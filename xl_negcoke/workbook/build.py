@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 
 from openpyxl import Workbook
 from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
-from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.pagebreak import Break
@@ -28,27 +26,36 @@ from xl_negcoke.model.names import DIMENSION_LABELS
 from xl_negcoke.workbook import layout, styles
 from xl_negcoke.workbook.charts import make_chart
 from xl_negcoke.workbook.formula import (
-    ASSUMPTIONS_NAME,
     SCENARIO_NAME,
-    literal,
+    define_name,
     negcoke,
     quote_sheet,
     ref,
     year_column,
 )
+from xl_negcoke.workbook.sheets import (
+    ASSUMPTIONS,
+    ASSUMPTIONS_HEADER_ROW,
+    CACHE,
+    CACHE_FIRST_ROW,
+    CHECKS,
+    CONF,
+    CONTENTS,
+    SOURCES,
+    UDF_MODULE,
+    set_conf,
+    write_assumptions,
+    write_cache,
+    write_sources,
+)
 
-CONTENTS = "Contents"
-ASSUMPTIONS = "Assumptions"
-SOURCES = "Sources"
-CHECKS = "Checks"
-CONF = "xlwings.conf"
-CACHE = "Cache"
-CACHE_FIRST_ROW = 3
-UDF_MODULE = "xl_negcoke.udfs"
+# the sheet names are defined with their writers in sheets.py; the other layers read them here
+__all__ = ["ASSUMPTIONS", "ASSUMPTIONS_HEADER_ROW", "CACHE", "CAGR_COLUMN", "CHECKS", "CONF",
+           "CONTENTS", "SOURCES", "UDF_MODULE", "Placed", "build_book", "template_tables"]
+
 CAGR_COLUMN = "N"
 LAST_COLUMN = CAGR_COLUMN  # report sheets print A:N
 FIRST_BLOCK_ROW = 4
-ASSUMPTIONS_HEADER_ROW = 5
 TOLERANCE = "1E-9"
 TITLE_ROW_HEIGHT = 24.0
 BLOCK_TITLE_ROW_HEIGHT = 17.0
@@ -247,12 +254,12 @@ class _Writer:
         formula = negcoke("TABLE", block.dimension, block.metric, block.start, block.end)
         self.call(ws, f"A{placed.header_row}:{last_col}{last_row}", formula)
         number_format = styles.NUMBER_FORMATS[block.metric]
-        _header_style(ws, placed.header_row, last_col)
+        styles.header_row(ws, placed.header_row, last_col)
         for row in range(placed.header_row + 1, last_row + 1):
             for year in range(block.start, block.end + 1):
                 ws[f"{year_column(year)}{row}"].number_format = number_format
         if placed.total_row:
-            _total_style(ws, placed.total_row, last_col)
+            styles.total_row(ws, placed.total_row, last_col)
         if block.end == LAST_YEAR:
             _cagr_header(ws, placed.header_row)
             for row in range(placed.header_row + 1, last_row + 1):
@@ -261,7 +268,7 @@ class _Writer:
                                                   LAST_YEAR - BASE_YEAR)
                 _rate_style(ws[f"{CAGR_COLUMN}{row}"])
             if placed.total_row:
-                _total_style(ws, placed.total_row, CAGR_COLUMN)
+                styles.total_row(ws, placed.total_row, CAGR_COLUMN)
         row = last_row + 1
         if block.growth:
             ws[f"A{row}"] = "Growth, year on year"
@@ -304,8 +311,8 @@ class _Writer:
         for row in range(first, share.total_row + 1):
             for year in range(block.start, block.end + 1):
                 ws[f"{year_column(year)}{row}"].number_format = styles.NUMBER_FORMATS["share"]
-        _header_style(ws, share.header_row, last_col)
-        _total_style(ws, share.total_row, last_col)
+        styles.header_row(ws, share.header_row, last_col)
+        styles.total_row(ws, share.total_row, last_col)
 
     def _write_size(self, ws: Worksheet, block: layout.Size, top: int, sheet: _Sheet) -> None:
         placed = self.tables[block.table]
@@ -314,7 +321,7 @@ class _Writer:
         ws[f"A{header}"] = DIMENSION_LABELS.get(placed.dimension, "Segment")
         ws[f"{base}{header}"] = BASE_YEAR
         ws[f"{last}{header}"] = LAST_YEAR
-        _header_style(ws, header, CAGR_COLUMN)
+        styles.header_row(ws, header, CAGR_COLUMN)
         _cagr_header(ws, header)
         segments = [*placed.rows, "Total"]
         for offset, segment in enumerate(segments, start=1):
@@ -326,7 +333,7 @@ class _Writer:
                 ws[f"{column}{row}"].number_format = styles.NUMBER_FORMATS[placed.metric]
             ws[f"{CAGR_COLUMN}{row}"] = _cagr(f"{base}{row}", f"{last}{row}", LAST_YEAR - BASE_YEAR)
             _rate_style(ws[f"{CAGR_COLUMN}{row}"])
-        _total_style(ws, header + len(segments), CAGR_COLUMN)
+        styles.total_row(ws, header + len(segments), CAGR_COLUMN)
         if block.pie:
             sheet.charts.append(("pie", (block, header + 1, header + len(segments) - 1)))
 
@@ -335,7 +342,7 @@ class _Writer:
         header = top + 1
         _timeline_header(ws, header, "Figure")
         ws[f"{CAGR_COLUMN}{header}"] = "CAGR"
-        _header_style(ws, header, CAGR_COLUMN)
+        styles.header_row(ws, header, CAGR_COLUMN)
         ws[f"{CAGR_COLUMN}{header}"].alignment = styles.RIGHT
         for offset, item in enumerate(block.rows, start=1):
             row = header + offset
@@ -352,7 +359,7 @@ class _Writer:
             ws[f"{column}{row}"].number_format = number_format
             ws[f"{column}{row}"].font = styles.TOTAL
             if item.name:
-                _define(self.book, item.name, ws.title, f"${column}${row}")
+                define_name(self.book, item.name, ws.title, f"${column}${row}")
 
     def _write_text(self, ws: Worksheet, block: layout.Text, top: int, sheet: _Sheet) -> None:
         for offset, (label, text) in enumerate(block.rows, start=1):
@@ -386,7 +393,7 @@ class _Writer:
         ws[f"A{header}"] = "Company"
         for name, column in columns.items():
             ws[f"{column}{header}"] = titles[name]
-        _header_style(ws, header, max(columns.values(), key=column_index_from_string))
+        styles.header_row(ws, header, max(columns.values(), key=column_index_from_string))
         rows: dict[str, int] = {}
         for offset, company in enumerate(self.companies, start=1):
             row = header + offset
@@ -406,7 +413,7 @@ class _Writer:
         ws[f"A{header}"] = "Rank"
         ws[f"B{header}"] = "Company"
         ws[f"{base}{header}"] = BASE_YEAR
-        _header_style(ws, header, base)
+        styles.header_row(ws, header, base)
         first, last = min(facts_rows.values()), max(facts_rows.values())
         names = ref(facts_sheet, f"$A${first}:$A${last}", ws.title)
         ranks = ref(facts_sheet, f"${columns['rank']}${first}:${columns['rank']}${last}", ws.title)
@@ -438,7 +445,7 @@ class _Writer:
             ws[f"{column}{row}"].font = styles.TOTAL
             if (count == 5 and placed.metric == "capacity"
                     and "Top5CapacityShare" not in self.book.defined_names):
-                _define(self.book, "Top5CapacityShare", ws.title, f"${column}${row}")
+                define_name(self.book, "Top5CapacityShare", ws.title, f"${column}${row}")
 
     def _write_profiles(self, ws: Worksheet, block: layout.Profiles, top: int, sheet: _Sheet) -> None:
         assert self.facts is not None, "CompanyFacts must come before Profiles"
@@ -470,7 +477,7 @@ class _Writer:
             first = self.tables[block.tables[0]]
             ws[f"A{row}"] = "Figures"
             _row_array(ws, row, first, first.header_row)
-            _header_style(ws, row, year_column(first.end))
+            styles.header_row(ws, row, year_column(first.end))
             for key in block.tables:
                 row += 1
                 placed = self.tables[key]
@@ -487,7 +494,7 @@ class _Writer:
         header = top + 1
         ws[f"A{header}"] = "Region"
         _row_array(ws, header, numerator, numerator.header_row)
-        _header_style(ws, header, year_column(numerator.end))
+        styles.header_row(ws, header, year_column(numerator.end))
         first, last = year_column(numerator.start), year_column(numerator.end)
         for offset, segment in enumerate(numerator.rows, start=1):
             row = header + offset
@@ -507,7 +514,7 @@ class _Writer:
                  ("I", CAGR_COLUMN, "Note and source"))
         for first, _last, title in parts:
             ws[f"{first}{header}"] = title
-        _header_style(ws, header, CAGR_COLUMN)
+        styles.header_row(ws, header, CAGR_COLUMN)
         row = header
         units: list[tuple[int, int]] = []
         for claim in self.model.dataset.claims:
@@ -533,7 +540,7 @@ class _Writer:
                          sheet: _Sheet) -> None:
         header = top + 1
         _timeline_header(ws, header, "Scenario")
-        _header_style(ws, header, year_column(LAST_YEAR))
+        styles.header_row(ws, header, year_column(LAST_YEAR))
         for offset, scenario in enumerate(block.scenarios, start=1):
             row = header + offset
             ws[f"A{row}"] = scenario.capitalize()
@@ -550,7 +557,7 @@ class _Writer:
         ws[f"A{header}"] = "Percentile"
         for year in range(block.start, LAST_YEAR + 1):
             ws[f"{year_column(year)}{header}"] = year
-        _header_style(ws, header, last)
+        styles.header_row(ws, header, last)
         rows: dict[str, int] = {}
         for offset, percentile in enumerate(block.percentiles, start=1):
             row = header + offset
@@ -583,7 +590,7 @@ class _Writer:
         last_row = header + self.drivers
         self.call(ws, f"A{header}:F{last_row}", negcoke("SENSITIVITY", block.segment, block.year,
                                                         block.metric, scenario=False))
-        _header_style(ws, header, "H")
+        styles.header_row(ws, header, "H")
         ws[f"G{header}"] = "low - base"
         ws[f"H{header}"] = "high - base"
         base = f"{year_column(block.year)}{top + 2 + self.drivers}"
@@ -630,7 +637,7 @@ class _Writer:
         header = 4
         _timeline_header(ws, header, "Check")
         ws[f"{CAGR_COLUMN}{header}"] = "All years"
-        _header_style(ws, header, CAGR_COLUMN)
+        styles.header_row(ws, header, CAGR_COLUMN)
         row = header
         market = {m: self.tables[f"global.{m}"] for m in ("revenue", "volume", "price", "capacity")}
         for key, placed in self.tables.items():
@@ -689,7 +696,7 @@ class _Writer:
         ws["B2"].font = styles.TOTAL
         ws["B2"].number_format = styles.BOOLEAN_FORMAT
         ws["B2"].alignment = styles.LEFT
-        _define(self.book, "MasterCheck", CHECKS, "$B$2")
+        define_name(self.book, "MasterCheck", CHECKS, "$B$2")
         _sheet_setup(ws)
         ws.column_dimensions["A"].width = 80
         ws.freeze_panes = f"B{header + 1}"
@@ -729,7 +736,7 @@ def _write_contents(ws: Worksheet, writer: _Writer, sheets: list[tuple[str, str]
     ws["B5"].number_format = styles.BOOLEAN_FORMAT
     ws["A10"] = "Sheet"
     ws["B10"] = "Go to"
-    _header_style(ws, 10, "B")
+    styles.header_row(ws, 10, "B")
     for offset, (name, description) in enumerate(sheets, start=11):
         ws[f"A{offset}"] = name
         cell = ws[f"B{offset}"]
@@ -741,123 +748,6 @@ def _write_contents(ws: Worksheet, writer: _Writer, sheets: list[tuple[str, str]
     ws.column_dimensions["B"].width = 72
     ws.sheet_view.showGridLines = False
     styles.page_setup(ws)
-
-
-def _write_assumptions(ws: Worksheet, model: Model, book: Workbook) -> int:
-    ws["A1"] = "Assumptions"
-    ws["A1"].font = styles.TITLE
-    ws["A2"] = ("Inputs: blue cells. Scenario rows are written scenario.key; add rows to define a "
-                "scenario of your own.")
-    ws["A2"].font = styles.SUBTITLE
-    ws["A3"] = "Scenario"
-    ws["A3"].font = styles.TOTAL
-    ws["B3"] = "base"
-    ws["B3"].font = styles.INPUT
-    ws["B3"].fill = styles.INPUT_FILL
-    validation = DataValidation(type="list", formula1=literal(",".join(model.scenarios)),
-                                allow_blank=False, showErrorMessage=True, errorTitle="Scenario",
-                                error="Choose one of: " + ", ".join(model.scenarios))
-    ws.add_data_validation(validation)
-    validation.add("B3")
-    header = ASSUMPTIONS_HEADER_ROW
-    widths = {"A": 36, "B": 12, "C": 9, "D": 64, "E": 44}
-    for index, title in enumerate(("key", "value", "unit", "source", "description"), start=1):
-        ws.cell(header, index, title)
-    _header_style(ws, header, "E")
-    frame = model.assumptions()
-    for offset, record in enumerate(frame.itertuples(index=False), start=1):
-        row = header + offset
-        for column, text in (("A", record.key), ("C", record.unit), ("D", record.source),
-                             ("E", record.description)):
-            ws[f"{column}{row}"] = text
-            ws[f"{column}{row}"].font = styles.BODY
-            ws[f"{column}{row}"].alignment = styles.WRAP
-        value = ws.cell(row, 2, float(record.value))
-        value.font = styles.INPUT
-        value.fill = styles.INPUT_FILL
-        value.alignment = styles.TOP
-        ws.row_dimensions[row].height = max(styles.text_height(record.source, widths["D"]),
-                                            styles.text_height(record.description, widths["E"]))
-    last = header + len(frame)
-    _define(book, SCENARIO_NAME, ASSUMPTIONS, "$B$3")
-    _define(book, ASSUMPTIONS_NAME, ASSUMPTIONS, f"$A${header}:$D${last}")
-    for column, width in widths.items():
-        ws.column_dimensions[column].width = width
-    ws.freeze_panes = f"B{header + 1}"
-    styles.page_setup(ws)
-    ws.print_title_rows = f"{header}:{header}"
-    return last
-
-
-def _write_sources(ws: Worksheet, model: Model) -> None:
-    ws["A1"] = "Sources: the provenance of every number"
-    ws["A1"].font = styles.TITLE
-    ws["A2"] = ("report:S<n> = stated by the report; source:<address> = public figure; derived:<how> "
-                "= arithmetic here; assumption:<why> = analyst assumption")
-    ws["A2"].font = styles.SUBTITLE
-    header = 4
-    widths = {"A": 18, "B": 40, "C": 18, "D": 84}
-    for index, title in enumerate(("File", "Item", "Value", "Provenance"), start=1):
-        ws.cell(header, index, title)
-    _header_style(ws, header, "D")
-    row = header
-    assumption_rows = {key: ASSUMPTIONS_HEADER_ROW + 1 + i
-                       for i, key in enumerate(model.assumptions()["key"])}
-
-    def value_of(key: str) -> str:
-        return f"={ASSUMPTIONS}!B{assumption_rows[key]}"
-
-    dataset = model.dataset
-    entries: list[tuple[str, str, object, str]] = []
-    for key, item in dataset.assumptions.items():
-        entries.append(("assumptions.csv", key, value_of(key), item.source))
-    for country in dataset.countries:
-        entries.append(("countries.csv", country.name, value_of(dataset.country_weight_key(country)),
-                        country.source))
-    for company in dataset.companies:
-        entries.append(("companies.csv", company.name,
-                        value_of(dataset.company_capacity_key(company)), company.source))
-    for scenario, values in dataset.scenarios.items():
-        for key, item in values.items():
-            entries.append(("scenarios.csv", f"{scenario}.{key}", value_of(f"{scenario}.{key}"),
-                            item.source))
-    for claim in dataset.claims:
-        entries.append(("claims.csv", f"{claim['id']}: {claim['claim']}", claim["figure"],
-                        claim["source"]))
-    for item in dataset.news:
-        entries.append(("company_news.csv", f"{item['company']} {item['date']}", item["news"],
-                        item["source"]))
-    for entry in entries:
-        row += 1
-        height = styles.ROW_HEIGHT
-        for (column, width), value in zip(widths.items(), entry, strict=True):
-            cell = ws[f"{column}{row}"]
-            cell.value = value
-            cell.font = styles.BODY
-            cell.alignment = styles.WRAP
-            if not (isinstance(value, str) and value.startswith("=")):
-                height = max(height, styles.text_height(value, width))
-        ws[f"C{row}"].alignment = styles.WRAP_LEFT
-        ws.row_dimensions[row].height = height
-    for column, width in widths.items():
-        ws.column_dimensions[column].width = width
-    ws.freeze_panes = f"A{header + 1}"
-    styles.page_setup(ws)
-    ws.print_title_rows = f"{header}:{header}"
-
-
-def _write_cache(ws: Worksheet) -> None:
-    ws["A1"] = ("Values of the last recalculation of every NEGCOKE_* call: shown when the "
-                "functions are not loaded (Excel without the add-in, LibreOffice, viewers)")
-    ws["A1"].font = styles.SUBTITLE
-    ws.sheet_state = "hidden"
-    styles.page_setup(ws)
-
-
-def write_conf(ws: Worksheet) -> None:
-    """The xlwings.conf sheet: UDF Modules names our module (other settings: xlwings defaults)."""
-    ws["A1"] = "UDF Modules"
-    ws["B1"] = UDF_MODULE
 
 
 # ---------------------------------------------------------------------------------------------
@@ -874,22 +764,6 @@ def _row_array(ws: Worksheet, row: int, placed: Placed, source_row: int) -> None
 
 def _cagr(first: str, last: str, years: int) -> str:
     return f'=IF(AND(ISNUMBER({first}),{first}>0),({last}/{first})^(1/{years})-1,"n/a")'
-
-
-def _define(book: Workbook, name: str, sheet: str, cells: str) -> None:
-    book.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheet(sheet)}!{cells}")
-
-
-def _header_style(ws: Worksheet, row: int, last_col: str) -> None:
-    for cell in ws[f"A{row}:{last_col}{row}"][0]:
-        cell.font = styles.HEADER
-        cell.fill = styles.HEADER_FILL
-
-
-def _total_style(ws: Worksheet, row: int, last_col: str) -> None:
-    for cell in ws[f"A{row}:{last_col}{row}"][0]:
-        cell.font = styles.TOTAL
-        cell.border = styles.TOTAL_BORDER
 
 
 def _cagr_header(ws: Worksheet, row: int) -> None:
@@ -979,35 +853,21 @@ def build_book(model: Model, book: Workbook | None = None) -> Workbook:
     writer.place(sheets)
     worksheets = [book.create_sheet(sheet.spec.name) for sheet in sheets]
     assumptions = book.create_sheet(ASSUMPTIONS)
-    _write_assumptions(assumptions, model, book)
+    write_assumptions(assumptions, model, book)
     for sheet, ws in zip(sheets, worksheets, strict=True):
         writer.write_sheet(sheet, ws)
-    _write_sources(book.create_sheet(SOURCES), model)
+    write_sources(book.create_sheet(SOURCES), model)
     writer.write_checks(book.create_sheet(CHECKS))
     if conf is None:
         conf = book.create_sheet(CONF)
     else:
         conf.title = CONF
         book.move_sheet(conf, len(book.worksheets) - 1 - book.worksheets.index(conf))
-    _set_conf(conf)
+    set_conf(conf)
     cache = book.create_sheet(CACHE, len(book.worksheets) - 1)
     titles = {sheet.spec.name: sheet.spec.title for sheet in sheets}
     _write_contents(contents, writer, [(ws.title, titles.get(ws.title, SHEET_NOTES.get(ws.title, "")))
                                        for ws in book.worksheets[1:] if ws.title not in (CACHE, CONF)])
-    _write_cache(cache)
+    write_cache(cache)
     book.active = 0
     return book
-
-
-def _set_conf(ws: Worksheet) -> None:
-    ws.column_dimensions["A"].width = 18
-    ws.column_dimensions["B"].width = 24
-    styles.page_setup(ws)
-    for row in range(1, ws.max_row + 1):
-        if str(ws.cell(row, 1).value or "").strip().lower() == "udf modules":
-            ws.cell(row, 2, UDF_MODULE)
-            return
-    if ws.max_row <= 1 and ws["A1"].value is None:
-        write_conf(ws)
-    else:
-        ws.append(["UDF Modules", UDF_MODULE])

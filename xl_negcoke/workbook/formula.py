@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
 
 from xl_negcoke.model import FIRST_YEAR
 
@@ -52,3 +54,8 @@ def negcoke(function: str, *args: object, live: bool = True, scenario: bool = Tr
     while parts and parts[-1] == "":
         parts.pop()
     return f"=NEGCOKE_{function.upper()}({','.join(parts)})"
+
+
+def define_name(book: Workbook, name: str, sheet: str, cells: str) -> None:
+    """A workbook-level defined name for `cells` on `sheet` (e.g. Scenario -> Assumptions!$B$3)."""
+    book.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheet(sheet)}!{cells}")

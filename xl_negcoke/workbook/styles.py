@@ -154,3 +154,17 @@ def style_axes(chart: BarChart | LineChart, unit: str) -> None:
     if chart.legend is not None:
         chart.legend.position = "b"
         chart.legend.txPr = rich_text(CHART_TEXT_SIZE)
+
+
+def header_row(ws: Worksheet, row: int, last_col: str) -> None:
+    """Style columns A..last_col of `row` as a table header."""
+    for cell in ws[f"A{row}:{last_col}{row}"][0]:
+        cell.font = HEADER
+        cell.fill = HEADER_FILL
+
+
+def total_row(ws: Worksheet, row: int, last_col: str) -> None:
+    """Style columns A..last_col of `row` as a Total row."""
+    for cell in ws[f"A{row}:{last_col}{row}"][0]:
+        cell.font = TOTAL
+        cell.border = TOTAL_BORDER
