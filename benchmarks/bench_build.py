@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.formula import Tokenizer
 from openpyxl.worksheet.formula import ArrayFormula
+from timing import median_seconds  # benchmarks/timing.py (the script's folder)
 
 from xl_negcoke import load_model
 from xl_negcoke.workbook import TEMPLATE_NAME, build_workbook
@@ -36,15 +34,6 @@ from xl_negcoke.workbook.recalc import evaluate
 BUILD_TARGET_S = 2.0
 BASELINE_FORMULA_CELLS = 4_175  # commit 35879b3, before the visual pass
 BASELINE_UDF_CALLS = 119
-
-
-def median_seconds(action: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def call_sites(data: bytes) -> tuple[int, int]:

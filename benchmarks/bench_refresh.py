@@ -25,14 +25,13 @@ import cProfile
 import io
 import pstats
 import re
-import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import load_workbook
+from timing import median_seconds  # benchmarks/timing.py (the script's folder)
 
 from xl_negcoke import load_model
 from xl_negcoke.workbook import TEMPLATE_NAME, build_workbook
@@ -43,15 +42,6 @@ from xl_negcoke.workbook.refresh import _evaluation_copy, exact_numbers, plan_re
 TARGET_S = 5.0
 TARGET_CELLS = 200_000
 COLUMNS = 20
-
-
-def median_seconds(action: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def with_user_cells(template: bytes, count: int) -> bytes:
