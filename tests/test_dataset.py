@@ -14,7 +14,7 @@ from xl_negcoke.model import load_dataset
 from xl_negcoke.model.dataset import DEFAULT_DATA_DIR, PROVENANCE_PREFIXES
 
 DATA_FILES = ("assumptions.csv", "countries.csv", "companies.csv", "scenarios.csv",
-              "company_news.csv", "claims.csv")
+              "company_news.csv", "claims.csv", "years.csv")
 OPTIONAL_FILES = ("uncertainty.csv",)  # ranges for simulations (tests/test_simulation.py)
 
 
@@ -322,3 +322,28 @@ def test_data_error_carries_file_row_and_column(data):
         load_dataset(data)
     assert (caught.value.file, caught.value.row, caught.value.column) == ("countries.csv", row,
                                                                          "weight")
+
+
+def test_every_year_has_a_status_in_order():
+    """years.csv gives each year 2019-2030 one status; statuses run actual, estimate, forecast."""
+    from xl_negcoke.model.model import load_model
+
+    model = load_model()
+    statuses = [model.status(year) for year in model.years]
+    assert statuses == ["actual"] * 5 + ["estimate"] + ["forecast"] * 6
+    assert model.first_forecast_year() == 2025
+
+
+def test_years_file_refuses_a_status_going_back(tmp_path):
+    """An actual year after a forecast year is refused with the file, row and column."""
+    import shutil
+
+    from xl_negcoke.errors import DataError
+    from xl_negcoke.model.dataset import DEFAULT_DATA_DIR, load_dataset
+
+    folder = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, folder)
+    path = folder / "years.csv"
+    path.write_text(path.read_text().replace("2026,forecast", "2026,actual"))
+    with pytest.raises(DataError, match=r"years.csv.*2026 is actual after a later status"):
+        load_dataset(folder)

@@ -34,6 +34,8 @@ PROVENANCE_PREFIXES = ("report:", "source:", "derived:", "assumption:")
 
 UNCERTAINTY_FILE = "uncertainty.csv"  # optional: ranges of the drivers for simulations
 DISTRIBUTIONS = ("triangular", "normal")
+YEARS_FILE = "years.csv"  # the status of every year: actual, estimate or forecast
+YEAR_STATUSES = ("actual", "estimate", "forecast")
 MAX_UNCERTAIN_DRIVERS = 12  # simulate() checks the 2^n corners of the ranges
 
 # Every scalar input of the model: key -> (kind, unit). Kinds: "share" must lie in 0..1,
@@ -134,6 +136,17 @@ class Uncertainty:
 
 
 @dataclass(frozen=True)
+class YearStatus:
+    """What a year's numbers are: `actual` (published for that year), `estimate` (that year's
+    figure built from a partial or other-family figure) or `forecast`, and on what basis."""
+
+    year: int
+    status: str
+    basis: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Dataset:
     """A validated data folder: every input of the model with its provenance."""
 
@@ -147,6 +160,7 @@ class Dataset:
     claims: tuple[dict[str, str], ...]
     files: tuple[str, ...] = field(default=())
     uncertainty: dict[str, Uncertainty] = field(default_factory=dict)  # empty: no uncertainty.csv
+    year_status: dict[int, YearStatus] = field(default_factory=dict)  # every year of YEARS
 
     def country_weight_key(self, country: Country) -> str:
         return f"weight_{slug(country.name)}"
@@ -415,6 +429,34 @@ def _read_uncertainty(directory: Path) -> tuple[dict[str, Uncertainty], bytes]:
     return found, table.raw
 
 
+def _read_years(directory: Path) -> tuple[dict[int, YearStatus], bytes]:
+    """years.csv: one row per model year, in order, with its status. Statuses never go back:
+    no actual after an estimate or a forecast, no estimate after a forecast."""
+    table = _Table(directory, YEARS_FILE, ("year", "status", "basis", "source"))
+    statuses: dict[int, YearStatus] = {}
+    last_rank = 0
+    for row, values in table.rows:
+        year = table.year(row, values, "year", default=0)
+        if year not in YEARS:
+            raise DataError(table.name, f"year {year} is outside {FIRST_YEAR}-{LAST_YEAR}", row, "year")
+        if year in statuses:
+            raise DataError(table.name, f"duplicate year {year}", row, "year")
+        status = table.text(row, values, "status").lower()
+        if status not in YEAR_STATUSES:
+            raise DataError(table.name, f"unknown status {status!r} (valid: {', '.join(YEAR_STATUSES)})",
+                            row, "status")
+        rank = YEAR_STATUSES.index(status)
+        if rank < last_rank:
+            raise DataError(table.name, f"{year} is {status} after a later status (statuses run "
+                            "actual, then estimate, then forecast)", row, "status")
+        last_rank = rank
+        statuses[year] = YearStatus(year, status, table.text(row, values, "basis"), table.source(row, values))
+    missing = [year for year in YEARS if year not in statuses]
+    if missing:
+        raise DataError(table.name, f"no row for year {missing[0]} (every year {FIRST_YEAR}-{LAST_YEAR} needs one)")
+    return dict(sorted(statuses.items())), table.raw
+
+
 def _read_text_table(
     directory: Path, name: str, columns: tuple[str, ...], unique: str | None = None,
     allowed: dict[str, tuple[set[str], str]] | None = None,
@@ -451,13 +493,14 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
         data_dir = os.environ.get(DATA_ENVIRONMENT_VARIABLE) or DEFAULT_DATA_DIR
     directory = Path(data_dir)
     if not directory.is_dir():
-        raise DataError(str(directory), "not a folder (expected a data folder with assumptions.csv, "
+        raise DataError(str(directory), "not a folder (expected a data folder with assumptions.csv, years.csv, "
                         "countries.csv, companies.csv, scenarios.csv, company_news.csv, claims.csv)")
     assumptions, raw_a = _read_assumptions(directory)
     countries, raw_c = _read_countries(directory)
     companies, raw_co = _read_companies(directory, countries)
     scenarios, raw_s = _read_scenarios(directory)
     uncertainty, raw_u = _read_uncertainty(directory)
+    year_status, raw_y = _read_years(directory)
     # checked row by row so the error names the file's own row (blank lines are skipped)
     news, raw_n = _read_text_table(
         directory, "company_news.csv", ("company", "date", "news", "source"),
@@ -468,10 +511,10 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
         unique="id",
     )
     digest = hashlib.sha256()
-    for raw in (raw_a, raw_c, raw_co, raw_s, raw_n, raw_cl, raw_u):
+    for raw in (raw_a, raw_c, raw_co, raw_s, raw_n, raw_cl, raw_u, raw_y):
         digest.update(raw)
     files = ("assumptions.csv", "countries.csv", "companies.csv", "scenarios.csv",
-             "company_news.csv", "claims.csv")
+             "company_news.csv", "claims.csv", YEARS_FILE)
     return Dataset(
         directory=directory,
         dataset_id=f"negcoke-{digest.hexdigest()[:10]}",
@@ -483,4 +526,5 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
         claims=claims,
         files=files,
         uncertainty=uncertainty,
+        year_status=year_status,
     )

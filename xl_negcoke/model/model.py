@@ -489,6 +489,20 @@ class Model:
                 "first_year": FIRST_YEAR, "last_year": LAST_YEAR,
                 "scenarios": ", ".join(self.scenarios), "data_dir": str(self.dataset.directory)}
 
+    def status(self, year: object) -> str:
+        """What the model's numbers for `year` are: "actual", "estimate" or "forecast"
+        (data/years.csv, with the basis of each year).
+
+        Raises:
+            InvalidArgumentError: a year outside the model's years.
+        """
+        return self.dataset.year_status[self._year(year)].status
+
+    def first_forecast_year(self) -> int:
+        """The first year whose status is "forecast" (charts mark where the forecast starts)."""
+        return next((y for y, s in self.dataset.year_status.items() if s.status == "forecast"),
+                    self.years[-1] + 1)
+
     def unit(self, metric: str) -> str:
         return METRIC_UNITS[self.resolve_metric(metric)]
 
