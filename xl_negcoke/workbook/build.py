@@ -697,9 +697,8 @@ class _Writer:
         ws["B2"].number_format = styles.BOOLEAN_FORMAT
         ws["B2"].alignment = styles.LEFT
         define_name(self.book, "MasterCheck", CHECKS, "$B$2")
-        _sheet_setup(ws)
+        _sheet_setup(ws, freeze=f"B{header + 1}")
         ws.column_dimensions["A"].width = 80
-        ws.freeze_panes = f"B{header + 1}"
         ws.print_title_rows = f"{header}:{header}"
 
 
@@ -812,12 +811,18 @@ def _long_text(ws: Worksheet, sheet: _Sheet, row: int, value: object, text: obje
     _row_height(ws, sheet, row, styles.text_height(text, _span_width("B", LAST_COLUMN)))
 
 
-def _sheet_setup(ws: Worksheet) -> None:
+def _sheet_setup(ws: Worksheet, freeze: str = "B3") -> None:
+    """Timeline column widths, panes frozen at `freeze`, no gridlines, the report's page setup.
+
+    Panes are frozen once per sheet: openpyxl adds a topRight and a bottomLeft <selection> at
+    each freeze, so a second one leaves 5 selections with duplicate panes, which the schema
+    (CT_SheetView: at most 4, one per pane) forbids and Excel "repairs" with a dialog.
+    """
     ws.column_dimensions["A"].width = styles.LABEL_WIDTH
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
         ws.column_dimensions[year_column(year)].width = styles.YEAR_WIDTH
     ws.column_dimensions[CAGR_COLUMN].width = styles.CAGR_WIDTH
-    ws.freeze_panes = "B3"
+    ws.freeze_panes = freeze
     ws.sheet_view.showGridLines = False
     styles.page_setup(ws)
 
