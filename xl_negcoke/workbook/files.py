@@ -25,6 +25,18 @@ _CORE_TIMES = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms
 
 def book_bytes(book: Workbook) -> bytes:
     """The workbook saved by openpyxl, made deterministic."""
+    # Text cells stay inline strings (t="inlineStr", what openpyxl writes), not a shared-string
+    # table: valid ECMA-376 (18.3.1.4) and read by Excel, LibreOffice, pandas and calamine;
+    # recalc, snapshot and refresh patch sheet XML cell by cell, which a table shared across
+    # sheets would turn into a rewrite of every sheet; and it costs little (158 KB against
+    # 151 KB with a table for the committed .xlsx). Excel moves them into a table when it saves.
+    #
+    # <calcPr> keeps openpyxl's calcId="124519" (Excel 2007's engine); cached.py drops
+    # fullCalcOnLoad once results are cached. Excel recalculates every formula on open when the
+    # calcId is older than its engine (ECMA-376 18.2.2; every Excel since 2010), so the live
+    # formulas run there, and without the functions IFERROR falls back to the Cache sheet;
+    # the cached <v> values are what viewers, pandas and LibreOffice show.
+    # docs/schema-validation.md has the measurements behind both choices.
     buffer = io.BytesIO()
     book.save(buffer)
     return normalise_zip(buffer.getvalue())
