@@ -152,10 +152,11 @@ def _udfs_path() -> Path:
     return Path(spec.origin)
 
 
-def function_definitions() -> list[FunctionDefinition]:
-    """Every function udfs.py decorates with `xlwings.func`, in source order.
+def function_definitions(path: str | Path | None = None) -> list[FunctionDefinition]:
+    """Every function udfs.py (or the module file at `path`) decorates with `xlwings.func`, in
+    source order.
 
-    udfs.py is executed once more, as a throwaway module, while `xlwings.func`, `arg` and `ret`
+    The file is executed once more, as a throwaway module, while `xlwings.func`, `arg` and `ret`
     record their options; the module everyone imports is not touched.
 
     Raises:
@@ -163,7 +164,7 @@ def function_definitions() -> list[FunctionDefinition]:
             argument named `caller`, a classic-only option such as `vba` or `expand`, a type
             annotation other than Any, an option or default that is not a plain literal).
     """
-    path = _udfs_path()
+    path = Path(path) if path is not None else _udfs_path()
     spec = importlib.util.spec_from_file_location(f"{PACKAGE}._udfs_definitions_for_lite", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -441,6 +442,8 @@ class _Unavailable:
                      f"{{', '.join(_REQUIREMENTS)}}; then restart xlwings Lite")
 
     def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
         return lambda *args: self.text
 '''
 
