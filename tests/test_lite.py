@@ -429,3 +429,54 @@ def test_model_and_udfs_import_neither_openpyxl_nor_formulas():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=env, timeout=300)
     assert out.stdout.strip() == "[]"
+
+
+# -------------------------------------------------------------------------------------------
+# the README section "On Mac and Excel on the web"
+
+
+def lite_section() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("### On Mac and Excel on the web\n")
+    return text[start:text.index("\n## ", start)]
+
+
+def section_examples() -> list[tuple[str, list, str]]:
+    """(function, arguments, shown result) of each `| formula | result |` row of the section."""
+    examples = []
+    for line in lite_section().splitlines():
+        match = re.fullmatch(r"\| `=(NEGCOKE_\w+)\((.*)\)` \| (.+) \|", line)
+        if match:
+            python = "[" + re.sub(r",\s*(?=,)", ", None", match[2]) + "]"  # an omitted argument
+            arguments = eval(python, {"__builtins__": {}})  # our own README, literals only
+            examples.append((match[1], arguments, match[3]))
+    return examples
+
+
+def shown(result: object, like: str) -> str:
+    """`result` formatted the way the README shows `like`."""
+    if like.startswith("`"):
+        return f"`{result}`"
+    if like.endswith("%"):
+        return f"{result * 100:.1f}%"
+    return f"{result:,.{len(like.partition('.')[2])}f}"
+
+
+def test_readme_examples_are_what_the_generated_main_py_returns(generated, tmp_path):
+    """Every formula in the section's table gives the shown result through main.py."""
+    examples = section_examples()
+    assert len(examples) >= 3
+    result = probe(generated / "main.py", "plain", [[f, args] for f, args, _ in examples], tmp_path)
+    assert [shown(value, like) for value, (_, _, like) in zip(result["results"], examples,
+                                                               strict=True)] == \
+        [like for _, _, like in examples]
+
+
+def test_readme_states_the_generated_files_sizes(generated):
+    """The section's sizes of main.py (KiB, within 20%) and requirements.txt (bytes) are current."""
+    section = lite_section()
+    kib = float(re.search(r"`workbooks/lite/main\.py`\]\([^)]*\) \| (\d+) KiB", section)[1])
+    assert abs(kib * 1024 - (generated / "main.py").stat().st_size) <= 0.2 * kib * 1024
+    size = int(re.search(r"`workbooks/lite/requirements\.txt`\]\([^)]*\) \| (\d+) bytes",
+                         section)[1])
+    assert size == (generated / "requirements.txt").stat().st_size
