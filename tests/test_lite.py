@@ -480,3 +480,24 @@ def test_readme_states_the_generated_files_sizes(generated):
     size = int(re.search(r"`workbooks/lite/requirements\.txt`\]\([^)]*\) \| (\d+) bytes",
                          section)[1])
     assert size == (generated / "requirements.txt").stat().st_size
+
+
+@pytest.mark.parametrize(("package", "says"), [
+    ("openpyxl", "xl_negcoke.model.names imports openpyxl, which must stay off the path"),
+    ("formulas", "xl_negcoke.model.names imports formulas, which must stay off the path"),
+    ("scipy", "xl_negcoke.model.names imports scipy, which is not one of the packages xlwings "
+              "Lite provides"),
+])
+def test_an_import_lite_cannot_satisfy_is_refused_naming_the_module(monkeypatch, package, says):
+    """A module on udfs's import path that imports openpyxl, formulas or a package Lite does not
+    have stops the generator, naming the module."""
+    real = lite._imports
+
+    def imports(path, module):
+        yield from real(path, module)
+        if module == "xl_negcoke.model.names":
+            yield f"{package}.sub"
+
+    monkeypatch.setattr(lite, "_imports", imports)
+    with pytest.raises(lite.LiteError, match=re.escape(says)):
+        lite.embedded_files()

@@ -203,7 +203,7 @@ def _definition(name: str, function: Callable[..., Any], record: dict[str, Any])
                                     parameter.kind == parameter.VAR_POSITIONAL))
     names = {parameter.name for parameter in parameters}
     arg_options = tuple(reversed(record["args"]))  # decorators apply bottom-up
-    for argument, options in arg_options:
+    for argument, _ in arg_options:
         if argument.lstrip("*") not in names:
             raise LiteError(f"{where}: xlwings.arg names {argument!r}, which is not an argument")
     for kind, entries in (("func", [record["func"]]), ("arg", [o for _, o in arg_options]),
@@ -284,10 +284,11 @@ def _imports(path: Path, module: str) -> Iterator[str]:
             yield from (f"{base}.{alias.name}" for alias in node.names)  # maybe submodules
 
 
-def _import_closure() -> tuple[list[str], set[str]]:
-    """(xl_negcoke modules, third-party top-level packages) reachable from udfs by import."""
+def _import_closure() -> tuple[list[str], dict[str, str]]:
+    """(xl_negcoke modules, {third-party top-level package: a module importing it}) reachable
+    from udfs by import."""
     seen: list[str] = []
-    third_party: set[str] = set()
+    third_party: dict[str, str] = {}
     pending = [UDFS_MODULE]
     while pending:
         name = pending.pop()
@@ -305,7 +306,7 @@ def _import_closure() -> tuple[list[str], set[str]]:
                 if top == PACKAGE:
                     pending.append(imported)
                 elif top and top != "__future__" and top not in sys.stdlib_module_names:
-                    third_party.add(top)
+                    third_party.setdefault(top, candidate)
     return seen, third_party
 
 
@@ -319,14 +320,14 @@ def embedded_files() -> Bundle:
     from xl_negcoke.model.dataset import DEFAULT_DATA_DIR
 
     modules, third_party = _import_closure()
-    forbidden = sorted(third_party & set(FORBIDDEN_PACKAGES))
-    if forbidden:
-        raise LiteError(f"the import path of {UDFS_MODULE} reaches {', '.join(forbidden)}; it must "
-                        "stay off the functions' path (import it inside the workbook layer only)")
-    unknown = sorted(third_party - set(LITE_PACKAGES))
-    if unknown:
-        raise LiteError(f"the import path of {UDFS_MODULE} imports {', '.join(unknown)}, which is "
-                        f"not one of the packages xlwings Lite provides ({', '.join(LITE_PACKAGES)})")
+    for name in sorted(third_party):
+        if name in FORBIDDEN_PACKAGES:
+            raise LiteError(f"{third_party[name]} imports {name}, which must stay off the path of "
+                            f"{UDFS_MODULE} (import it in the workbook layer only)")
+        if name not in LITE_PACKAGES:
+            raise LiteError(f"{third_party[name]} imports {name}, which is not one of the "
+                            f"packages xlwings Lite provides ({', '.join(LITE_PACKAGES)}); keep it "
+                            f"off the path of {UDFS_MODULE} or add it to lite.LITE_PACKAGES")
     root = _package_root().parent
     files = {}
     for name in sorted(modules):
