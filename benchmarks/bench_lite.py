@@ -57,7 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold", type=int, default=3, help="fresh-Python runs (default 3)")
     args = parser.parse_args(argv)
 
-    folder = Path(tempfile.mkdtemp(prefix="bench_lite_"))
+    with tempfile.TemporaryDirectory(prefix="bench_lite_") as temporary:
+        return measure(Path(temporary), args.repeat, args.cold)
+
+
+def measure(folder: Path, repeat: int, cold_runs: int) -> int:
+    """Generate into `folder` (the embedded package is unpacked there too) and print the figures."""
     main_path, requirements_path, generated = write_lite(folder)
     plain = sum(len(text.encode("utf-8")) for text in generated.bundle.files.values())
     print(f"main.py {main_path.stat().st_size:,} bytes ({main_path.stat().st_size / 1024:.0f} KiB); "
@@ -66,24 +71,25 @@ def main(argv: list[str] | None = None) -> int:
           f"CSV files, {plain:,} bytes before compression")
 
     cold = []
-    for _ in range(args.cold):
+    for _ in range(cold_runs):
         done = subprocess.run([sys.executable, "-c", _COLD, str(main_path)], capture_output=True,
                               text=True, check=True, cwd=folder,
                               env={"PATH": "/usr/bin:/bin", "TMPDIR": str(folder)})
         cold.append(tuple(float(number) for number in done.stdout.split()))
     imported = statistics.median(run[0] for run in cold)
     first = statistics.median(run[1] for run in cold)
-    print(f"cold (CPython {sys.version.split()[0]}, median of {args.cold}): import main.py "
+    print(f"cold (CPython {sys.version.split()[0]}, median of {cold_runs}): import main.py "
           f"{imported:.2f} s, first NEGCOKE_FORECAST {first:.2f} s")
 
     model = load_model()
     raw = {(r.segment, r.year, r.metric, r.scenario): r.value for r in model.frame().itertuples()}
     key = (SEGMENT, YEAR, "revenue", "base")
+    tempfile.tempdir = str(folder)  # this process unpacks main.py's package there too
     lite_module = load_main(main_path, "bench_lite_main")
     assert lite_module.NEGCOKE_FORECAST(SEGMENT, YEAR) == CLASSIC_FORECAST(SEGMENT, YEAR) == raw[key]
     namespace = {"raw": raw, "key": key, "LITE": lite_module.NEGCOKE_FORECAST,
                  "CLASSIC": CLASSIC_FORECAST}
-    baseline = median_ns("raw[key]", namespace, 1_000_000, args.repeat)
+    baseline = median_ns("raw[key]", namespace, 1_000_000, repeat)
     print(f"{'warm call':52} {'median':>8} {'ratio':>7}  target")
     print(f"{'raw dict lookup of the same number':52} {baseline:>5.0f} ns {1:>6.1f}x")
     failed = False
@@ -91,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             (f'classic NEGCOKE_FORECAST("{SEGMENT}", {YEAR})', f'CLASSIC("{SEGMENT}", {YEAR})', None),
             (f'Lite main.py NEGCOKE_FORECAST("{SEGMENT}", {YEAR})', f'LITE("{SEGMENT}", {YEAR})',
              TARGET)):
-        nanoseconds = median_ns(statement, namespace, 200_000, args.repeat)
+        nanoseconds = median_ns(statement, namespace, 200_000, repeat)
         ratio = nanoseconds / baseline
         verdict = ""
         if target is not None:
