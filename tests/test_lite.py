@@ -316,6 +316,16 @@ def test_lite_overwrites_its_own_files(generated, capsys):
     assert re.search(r"wrote .*main\.py \(\d+ KiB: 10 functions; xl_negcoke ", out)
 
 
+def test_lite_into_a_path_that_is_a_file_exits_2_with_one_line(tmp_path, capsys):
+    """OUT_DIR naming an existing file: exit 2, one line naming it, the file untouched."""
+    blocker = tmp_path / "out"
+    blocker.write_text("a file\n", encoding="utf-8")
+    assert cli.main(["lite", str(blocker)]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("xl-negcoke lite: error: ") and err.count("\n") == 1
+    assert str(blocker) in err and blocker.read_text(encoding="utf-8") == "a file\n"
+
+
 # -------------------------------------------------------------------------------------------
 # xlwings's Office.js machinery, as xlwings Lite runs it
 
