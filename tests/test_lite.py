@@ -215,6 +215,16 @@ def test_a_function_added_to_udfs_appears_in_main_py(tmp_path):
         '    """Returns x."""\n    return (_UDFS or _load_udfs()).NEGCOKE_ECHO(x)')
 
 
+def test_builtin_converters_are_spelled_in_main_py(tmp_path):
+    """An xlwings option whose value is a builtin type (numbers=int) is written as its name."""
+    path = tmp_path / "udfs_copy.py"
+    path.write_text('import xlwings as xw\n\n@xw.func(volatile=True)\n@xw.arg("n", numbers=int)\n'
+                    '@xw.ret(transpose=True)\ndef F(n, *more):\n    return n\n', encoding="utf-8")
+    assert lite.render_function(lite.function_definitions(path)[0]) == (
+        "@func(volatile=True)\n@arg('n', numbers=int)\n@ret(transpose=True)\n"
+        "def F(n, *more):\n    return (_UDFS or _load_udfs()).F(n, *more)")
+
+
 @pytest.mark.parametrize(("snippet", "named"), [
     ('@xw.func\n@xw.arg("x", vba="Sheet1")\ndef F(x):\n    return x\n', "vba"),
     ('@xw.func\n@xw.ret(expand="table")\ndef F(x):\n    return x\n', "expand"),

@@ -218,8 +218,15 @@ def _definition(name: str, function: Callable[..., Any], record: dict[str, Any])
                               arg_options, tuple(reversed(record["ret"])))
 
 
+#: Converters main.py can name without an import (e.g. `@xw.arg("n", numbers=int)`).
+_BUILTIN_TYPES = (int, float, str, bool, list, dict, tuple)
+
+
 def _literal(value: Any, what: str) -> str:
-    """Python source for `value`, which must be a plain literal (it is written into main.py)."""
+    """Python source for `value`, which must be a plain literal or a builtin type such as int
+    (it is written into main.py)."""
+    if any(value is kind for kind in _BUILTIN_TYPES):
+        return value.__name__
     text = repr(value)
     plain = (str, bytes, int, float, bool, type(None), tuple, list, dict)
     try:
@@ -228,7 +235,7 @@ def _literal(value: Any, what: str) -> str:
         same = False
     if not same or (isinstance(value, float) and not math.isfinite(value)):
         raise LiteError(f"{what} is {text[:60]}, which main.py cannot spell; use a str, number, "
-                        "bool or None")
+                        "bool, None or a builtin type such as int")
     return text
 
 
