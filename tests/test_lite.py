@@ -361,12 +361,13 @@ def test_officejs_metadata_names_describes_and_marks_optional_arguments(officejs
         assert parameter["description"] and not parameter["description"].startswith("Positional")
 
 
-def test_officejs_metadata_carries_the_argument_help():
-    """Spot check of the help Excel shows: NEGCOKE_FORECAST's year and assumptions."""
-    definition = lite.function_definitions()[0]
-    docs = {name: options["doc"] for name, options in definition.arg_options}
-    assert docs["year"] == "Year 2019-2030"
-    assert docs["assumptions"].startswith("Optional: the Assumptions table range")
+def test_officejs_metadata_carries_the_argument_help(officejs):
+    """Spot check of the help Excel shows for NEGCOKE_FORECAST's arguments."""
+    forecast = next(f for f in officejs["meta"]["functions"] if f["id"] == "NEGCOKE_FORECAST")
+    help_of = {parameter["name"]: parameter["description"] for parameter in forecast["parameters"]}
+    assert help_of["year"] == "Year 2019-2030"
+    assert help_of["segment"] == 'Type, application, region, country, company or "Global", e.g. "EV"'
+    assert help_of["assumptions"].startswith("Optional: the Assumptions table range")
 
 
 @pytest.mark.parametrize("index", range(len(CASES)), ids=case_ids())
@@ -376,7 +377,7 @@ def test_officejs_result_equals_the_classic_function(officejs, classic_results, 
     assert officejs["results"][index] == as_office(classic_results[index])
 
 
-def test_officejs_errors_are_one_line_of_text(officejs, classic_results):
+def test_officejs_errors_are_one_line_of_text(officejs):
     """The error cases come back as '#N/A ...' or '#VALUE! ...' text, one line each."""
     for result in officejs["results"][-ERROR_CASES:]:
         text = result[0][0]
