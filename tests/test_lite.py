@@ -366,7 +366,6 @@ def test_officejs_metadata_carries_the_argument_help(officejs):
     forecast = next(f for f in officejs["meta"]["functions"] if f["id"] == "NEGCOKE_FORECAST")
     help_of = {parameter["name"]: parameter["description"] for parameter in forecast["parameters"]}
     assert help_of["year"] == "Year 2019-2030"
-    assert help_of["segment"] == 'Type, application, region, country, company or "Global", e.g. "EV"'
     assert help_of["assumptions"].startswith("Optional: the Assumptions table range")
 
 
