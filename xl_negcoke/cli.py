@@ -1,4 +1,4 @@
-"""The `xl-negcoke` command: summary, validate-data, build, recalc, snapshot, check, refresh.
+"""The `xl-negcoke` command: summary, validate-data, build, recalc, snapshot, check, refresh, lite.
 
 Only this module turns errors into exit codes: 0 success, 1 a check found problems, 2 bad
 input (arguments, data folder, workbook). Every failure is one line on stderr, never a traceback.
@@ -168,6 +168,20 @@ def command_refresh(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_lite(args: argparse.Namespace) -> int:
+    """Write main.py and requirements.txt for xlwings Lite (Excel on Mac and the web)."""
+    from xl_negcoke.lite import write_lite
+
+    main_path, requirements_path, generated = write_lite(args.out_dir, force=args.force)
+    bundle = generated.bundle
+    print(f"wrote {main_path} ({main_path.stat().st_size / 1024:.0f} KiB: "
+          f"{len(generated.functions)} functions; xl_negcoke {generated.version} with "
+          f"{len(bundle.modules)} modules and dataset {generated.dataset_id} embedded)")
+    print(f"wrote {requirements_path} ({', '.join(generated.requirements.split())})")
+    print("paste both into the xlwings Lite editor (README: On Mac and Excel on the web)")
+    return EXIT_OK
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -183,6 +197,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "snapshot": command_snapshot,
     "check": command_check,
     "refresh": command_refresh,
+    "lite": command_lite,
 }
 
 
@@ -226,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="set every Assumptions input back to the dataset's value")
     refresh.add_argument("--dry-run", action="store_true", help="list the changes; write nothing")
     refresh.add_argument("--force", action="store_true", help="refresh even while Excel's lock file exists")
+
+    lite = commands.add_parser("lite", help="write main.py and requirements.txt for xlwings Lite")
+    lite.add_argument("out_dir", metavar="OUT_DIR", help="folder for main.py and requirements.txt")
+    lite.add_argument("--force", action="store_true",
+                      help="replace a main.py or requirements.txt not written by lite (kept as a backup)")
     return parser
 
 
