@@ -122,3 +122,56 @@ class Resolver:
             alias_hits = difflib.get_close_matches(key, list(self._lookup), n=count, cutoff=0.6)
             matches = [normalise(self._lookup[a]) for a in alias_hits]
         return list(dict.fromkeys(by_key[m] for m in matches))
+
+
+class Namespace:
+    """One namespace for every segment name and alias: the fixed segments and dimensions and
+    their aliases, then each country and company of the data folder. A name that equals
+    another (after `normalise`: case, spaces and punctuation ignored) would make a lookup
+    answer for the wrong thing, so it is refused, naming both.
+    """
+
+    BUILT_IN = "built in"
+
+    def __init__(self, fixed: dict[str, Iterable[str]]) -> None:
+        # normalised name -> (the name as written, what it is, where it was defined, entity)
+        self._owners: dict[str, tuple[str, str, str, str]] = {}
+        for kind, names in fixed.items():
+            for name in names:
+                self._add(name, kind, name)
+                for alias in SEGMENT_ALIASES.get(name, ()):
+                    self._add(alias, f"alias of {name}", name)
+        for dimension, aliases in DIMENSION_ALIASES.items():
+            for name in (dimension, *aliases):
+                self._add(name, "dimension name", dimension)
+
+    def _add(self, name: str, kind: str, entity: str) -> None:
+        key = normalise(name)
+        if key:
+            self._owners.setdefault(key, (name, kind, self.BUILT_IN, entity))
+
+    def claim(self, name: str, kind: str, file: str, row: int, column: str, entity: str) -> None:
+        """Add `name` (the name or an alias of `entity`, a `kind` defined in `file` at `row`).
+
+        Raises:
+            DataError: the name does not start with a letter or digit (so no spreadsheet reads
+                it as a formula) or equals another name; the message names both.
+        """
+        from xl_negcoke.errors import DataError, shorten
+
+        if not name[:1].isalnum():
+            raise DataError(file, f'{kind} "{shorten(name)}" must start with a letter or digit',
+                            row, column)
+        where = f"{file} row {row}"
+        key = normalise(name)
+        owner = self._owners.get(key)
+        if owner is None:
+            self._owners[key] = (name, kind, where, entity)
+            return
+        other, other_kind, other_where, other_entity = owner
+        if other_entity == entity and other_where == where:
+            return  # an alias that repeats its own entity's name
+        place = "" if other_where == self.BUILT_IN else f" ({other_where})"
+        raise DataError(file, f'{kind} "{shorten(name)}" is the same name as {other_kind} '
+                        f'"{shorten(other)}"{place} once case, spaces and punctuation are '
+                        "ignored; every segment name and alias must be unique", row, column)

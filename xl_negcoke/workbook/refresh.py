@@ -150,6 +150,7 @@ def _value(ws: Worksheet, coordinate: str) -> object:
 
 def _copy_cell(source: Cell, target: Cell) -> None:
     target.value = source.value
+    target.data_type = source.data_type  # a text starting with = stays text
     if source.has_style:
         target._style = copy.copy(source._style)
     if source.hyperlink:  # the analyst's own link on a model cell stays when the model has none
