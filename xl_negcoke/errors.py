@@ -65,6 +65,7 @@ class DataError(NegcokeError):
         self.file = file
         self.row = row
         self.column = column
+        message = shorten(message, 400)  # one line, however long the values it quotes
         self.message = message
         where = file
         if row is not None:

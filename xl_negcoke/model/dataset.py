@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xl_negcoke.errors import DataError, shorten
-from xl_negcoke.model.inputs import parse_number
+from xl_negcoke.model.inputs import MAX_SCENARIOS, parse_number, scenario_problem
 from xl_negcoke.model.names import Namespace
 
 # The embedded dataset: data/ at the top of the repository, shipped inside the package as
@@ -221,7 +221,10 @@ class _Table:
                 values = next(reader)
             except StopIteration:
                 break
-            except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
+            except csv.Error as exc:
+                if "field larger than field limit" in str(exc):  # the csv module stops at 128 KiB
+                    raise DataError(name, f"a field holds more than {MAX_FIELD_CHARS:,} characters "
+                                    "(the text of one Excel cell)", number) from None
                 raise DataError(name, f"not a readable CSV row ({exc})", number) from None
             if not any(v.strip() for v in values):
                 continue
@@ -352,7 +355,7 @@ def _read_countries(directory: Path, names: Namespace | None = None
             raise DataError(table.name, f"weight must not be negative, not {weight:g}", row, "weight")
         aliases = tuple(a.strip() for a in values["aliases"].split("|") if a.strip())
         for alias in aliases:
-            names.claim(alias, f"alias of {name}", table.name, row, "aliases", name)
+            names.claim(alias, "alias", table.name, row, "aliases", name)
         countries.append(Country(name, region, aliases, weight, table.source(row, values)))
     if "china" not in seen:
         raise DataError(table.name, "China is missing; its share is set by china_revenue_share_2023")
@@ -379,7 +382,7 @@ def _read_companies(
         names = _fixed_names()
         for country in countries:
             for alias in (country.name, *country.aliases):
-                names.claim(alias, "country", "countries.csv", 0, "country", country.name)
+                names.claim(alias, "country", "countries.csv", 0, "aliases", country.name)
     companies: list[Company] = []
     seen: set[str] = set()
     for row, values in table.rows:
@@ -404,7 +407,7 @@ def _read_companies(
             raise DataError(table.name, f"first_year {first} is after last_year {last}", row, "first_year")
         aliases = tuple(a.strip() for a in values["aliases"].split("|") if a.strip())
         for alias in aliases:
-            names.claim(alias, f"alias of {name}", table.name, row, "aliases", name)
+            names.claim(alias, "alias", table.name, row, "aliases", name)
         companies.append(
             Company(name, aliases, hq, kind, capacity, first, last, table.source(row, values))
         )
@@ -419,8 +422,14 @@ def _read_scenarios(directory: Path) -> tuple[dict[str, dict[str, Assumption]], 
     for row, values in table.rows:
         scenario = table.text(row, values, "scenario").lower()
         if scenario == "base" or not scenario.replace("_", "").isalnum():
-            raise DataError(table.name, f"invalid scenario name {scenario!r} (letters, digits, _; "
-                            "not 'base')", row, "scenario")
+            raise DataError(table.name, f"invalid scenario name {shorten(scenario)!r} (letters, "
+                            "digits, _; not 'base')", row, "scenario")
+        problem = scenario_problem(scenario)
+        if problem:
+            raise DataError(table.name, problem, row, "scenario")
+        if scenario not in scenarios and len(scenarios) == MAX_SCENARIOS:
+            raise DataError(table.name, f"scenario {scenario!r} is one more than the {MAX_SCENARIOS} "
+                            "scenarios besides base a data folder may define", row, "scenario")
         key = table.text(row, values, "key")
         if key not in ASSUMPTION_KEYS:
             raise DataError(table.name, f"unknown key {key!r} (see assumptions.csv)", row, "key")

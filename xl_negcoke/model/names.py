@@ -131,27 +131,26 @@ class Namespace:
     answer for the wrong thing, so it is refused, naming both.
     """
 
-    BUILT_IN = "built in"
-
     def __init__(self, fixed: dict[str, Iterable[str]]) -> None:
-        # normalised name -> (the name as written, what it is, where it was defined, entity)
-        self._owners: dict[str, tuple[str, str, str, str]] = {}
+        # normalised name -> (entity it names, where it was defined, how a message describes it)
+        self._owners: dict[str, tuple[str, str, str]] = {}
         for kind, names in fixed.items():
             for name in names:
-                self._add(name, kind, name)
+                self._add(name, name, f'{kind} "{name}"')
                 for alias in SEGMENT_ALIASES.get(name, ()):
-                    self._add(alias, f"alias of {name}", name)
+                    self._add(alias, name, f'"{alias}" (an alias of {name})')
         for dimension, aliases in DIMENSION_ALIASES.items():
             for name in (dimension, *aliases):
-                self._add(name, "dimension name", dimension)
+                self._add(name, dimension, f'"{name}" (a name of the {dimension} dimension)')
 
-    def _add(self, name: str, kind: str, entity: str) -> None:
+    def _add(self, name: str, entity: str, description: str) -> None:
         key = normalise(name)
         if key:
-            self._owners.setdefault(key, (name, kind, self.BUILT_IN, entity))
+            self._owners.setdefault(key, (entity, "built in", description))
 
     def claim(self, name: str, kind: str, file: str, row: int, column: str, entity: str) -> None:
-        """Add `name` (the name or an alias of `entity`, a `kind` defined in `file` at `row`).
+        """Add `name`: the name of `entity` (a `kind`: country, company) or one of its aliases,
+        defined in `file` at `row`.
 
         Raises:
             DataError: the name does not start with a letter or digit (so no spreadsheet reads
@@ -159,19 +158,21 @@ class Namespace:
         """
         from xl_negcoke.errors import DataError, shorten
 
+        alias = name != entity
+        shown = (f'"{shorten(name)}" (an alias of {shorten(entity)})' if alias
+                 else f'{kind} "{shorten(name)}"')
         if not name[:1].isalnum():
-            raise DataError(file, f'{kind} "{shorten(name)}" must start with a letter or digit',
-                            row, column)
+            raise DataError(file, f"{shown} must start with a letter or digit", row, column)
         where = f"{file} row {row}"
         key = normalise(name)
         owner = self._owners.get(key)
         if owner is None:
-            self._owners[key] = (name, kind, where, entity)
+            self._owners[key] = (entity, where, shown.removesuffix(")") + f", {where})" if alias
+                                 else f"{shown} ({where})")
             return
-        other, other_kind, other_where, other_entity = owner
+        other_entity, other_where, description = owner
         if other_entity == entity and other_where == where:
             return  # an alias that repeats its own entity's name
-        place = "" if other_where == self.BUILT_IN else f" ({other_where})"
-        raise DataError(file, f'{kind} "{shorten(name)}" is the same name as {other_kind} '
-                        f'"{shorten(other)}"{place} once case, spaces and punctuation are '
-                        "ignored; every segment name and alias must be unique", row, column)
+        raise DataError(file, f"{shown} is the same name as {description} once case, spaces and "
+                        "punctuation are ignored; every segment name and alias must be unique", row,
+                        column)
