@@ -253,7 +253,7 @@ def test_100_mb_of_blank_rows_is_refused_fast(data, tmp_path):
     start = time.perf_counter()
     message = load_error(data)
     assert time.perf_counter() - start < 1.0
-    assert message == ("companies.csv: 104.9 MB is larger than the 10.5 MB a data file may have")
+    assert message == "companies.csv: 104.9 MB is larger than the 10.0 MB a data file may have"
     code, out, err, seconds, peak = run_cli("validate-data", str(data), tmp_path=tmp_path)
     assert (code, out) == (2, "")
     assert one_error_line(err) == f"xl-negcoke validate-data: error: {message}"
@@ -682,3 +682,19 @@ def test_check_flags_a_formula_standing_in_a_text_cell(hostile_build, hostile_da
     lines = [line for line in capsys.readouterr().out.splitlines() if "template writes text" in line]
     assert lines == [f"Sources!{cell.coordinate}: a formula where the template writes text (from the "
                      "data or a label); text is never written as a formula"]
+
+
+def test_the_excel_refresh_macro_writes_payloads_as_text(hostile_data):
+    """The refresh plan the Excel macro applies writes each payload as a value (never through
+    Range.formula), and a value starting with =, +, - or @ gets Excel's text prefix "'"."""
+    from xl_negcoke.macros import as_excel_text
+    from xl_negcoke.workbook.refresh import plan_refresh
+
+    _book, plan = plan_refresh(COMMITTED.read_bytes(), load_model(hostile_data))
+    writes = [change.write() for change in plan.changes]
+    carrying = [w for w in writes if w and any(p.strip() in str(w[2]) for p in PAYLOADS.values())]
+    assert {kind for kind, _address, _content in carrying} == {"value"}
+    assert {content for _kind, _address, content in carrying} >= {
+        PAYLOADS[("company_news.csv", 2, "news")], PAYLOADS[("assumptions.csv", 2, "unit")]}
+    assert [as_excel_text(text) for text in ("=1+1", "+1", "-2", "@x", "note", 1.5, None)] == [
+        "'=1+1", "'+1", "'-2", "'@x", "note", 1.5, None]

@@ -18,7 +18,7 @@ import math
 import numbers
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -371,7 +371,7 @@ def _overrides(rows: list[tuple]) -> dict[str, float]:
                               f"key | value | unit | source; found {found}")
     key_column, value_column = columns.index("key"), columns.index("value")
 
-    def entries() -> Any:
+    def entries() -> Iterator[tuple[str, object, object]]:
         for number, row in numbered[1:]:
             raw_key = row[key_column] if key_column < len(row) else None
             raw_value = row[value_column] if value_column < len(row) else None
@@ -382,10 +382,11 @@ def _overrides(rows: list[tuple]) -> dict[str, float]:
                 raise AssumptionError(f"{where}: the key is empty (value {_show(raw_value)})")
             if not isinstance(raw_key, str) or raw_key.strip().upper() in EXCEL_ERRORS:
                 raise AssumptionError(f"{where}: key {_show(raw_key)} is not an assumption key")
+            key = shorten(raw_key.strip())
             if _is_blank(raw_value):
-                raise AssumptionError(f"{where}: value for key {_show(raw_key)[1:-1]} is empty")
+                raise AssumptionError(f"{where}: value for key {key} is empty")
             if isinstance(raw_value, str) and raw_value.strip().upper() in EXCEL_ERRORS:
-                raise AssumptionError(f"{where}: value for key {_show(raw_key)[1:-1]} is the error "
+                raise AssumptionError(f"{where}: value for key {key} is the error "
                                       f"{raw_value.strip().upper()}")
             yield where, raw_key, raw_value
 

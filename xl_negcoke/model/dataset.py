@@ -36,7 +36,7 @@ REGIONS = ("North America", "Europe", "Asia", "South America", "Middle East & Af
 
 PROVENANCE_PREFIXES = ("report:", "source:", "derived:", "assumption:")
 
-MAX_CSV_BYTES = 10 * 1024 * 1024  # a data file larger than this is refused before it is read
+MAX_CSV_BYTES = 10_000_000  # a data file larger than this is refused before it is read
 MAX_FIELD_CHARS = 32_767  # Excel's limit for the text of one cell
 # control characters cannot be written to a workbook (tab and line breaks can)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
