@@ -164,7 +164,8 @@ def test_non_numeric_capacity(data):
     """A company capacity that is not a number names file, row and column."""
     row = set_cell(data, "companies.csv", ("company", "Yiwei"), "capacity_2023_kt", "n/a")
     assert load_error(data) == (f"companies.csv, row {row}, column capacity_2023_kt: 'n/a' is not a "
-                                f"number; write digits with a point for decimals and no separators, e.g. 1650, 1.65 or 15%")
+                                "number; write digits with a point for decimals and no separators, "
+                                "e.g. 1650, 1.65 or 15%")
 
 
 def test_negative_level(data):

@@ -254,7 +254,7 @@ def test_100_mb_of_blank_rows_is_refused_fast(data, tmp_path):
     message = load_error(data)
     assert time.perf_counter() - start < 1.0
     assert message == "companies.csv: 104.9 MB is larger than the 10.0 MB a data file may have"
-    code, out, err, seconds, peak = run_cli("validate-data", str(data), tmp_path=tmp_path)
+    code, out, err, _seconds, peak = run_cli("validate-data", str(data), tmp_path=tmp_path)
     assert (code, out) == (2, "")
     assert one_error_line(err) == f"xl-negcoke validate-data: error: {message}"
     assert peak < 400  # MiB: the file (100 MB) is never read

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xl_negcoke.errors import InvalidArgumentError, NotAvailableError, UnknownNameError
+from xl_negcoke.errors import InvalidArgumentError, NotAvailableError, UnknownNameError, shorten
 from xl_negcoke.model.dataset import (
     APPLICATIONS,
     ASSUMPTION_KEYS,
@@ -164,7 +164,8 @@ class Model:
 
     def _year(self, year: object, name: str = "year") -> int:
         if isinstance(year, bool) or not isinstance(year, (int, float, np.integer, np.floating)):
-            raise InvalidArgumentError(f"{name} {year!r} is not a year; use {FIRST_YEAR}-{LAST_YEAR}")
+            raise InvalidArgumentError(f"{name} {shorten(repr(year))} is not a year; use "
+                                       f"{FIRST_YEAR}-{LAST_YEAR}")
         if not math.isfinite(year) or year != int(year):
             raise InvalidArgumentError(f"{name} {year!r} is not a whole year; use "
                                        f"{FIRST_YEAR}-{LAST_YEAR}")
