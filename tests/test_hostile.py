@@ -698,3 +698,21 @@ def test_the_excel_refresh_macro_writes_payloads_as_text(hostile_data):
         PAYLOADS[("company_news.csv", 2, "news")], PAYLOADS[("assumptions.csv", 2, "unit")]}
     assert [as_excel_text(text) for text in ("=1+1", "+1", "-2", "@x", "note", 1.5, None)] == [
         "'=1+1", "'+1", "'-2", "'@x", "note", 1.5, None]
+
+
+def test_a_data_file_of_more_than_5000_rows_is_refused(data):
+    """5,001 company rows are refused at the row past the limit (each would be modelled)."""
+    rows = rows_of(data / "companies.csv")
+    template = rows[1]
+    extra = [[f"Producer {n}", "", *template[2:]] for n in range(5_001 - (len(rows) - 1))]
+    write_rows(data / "companies.csv", rows + extra)
+    assert load_error(data) == ("companies.csv, row 5002: more than 5,000 rows; a data file holds at "
+                                "most 5,000")
+
+
+def test_a_name_longer_than_100_characters_is_refused(data):
+    """A 101-character company name is refused (names are quoted inside formulas)."""
+    name = "N" * 101
+    set_cell(data, "companies.csv", 2, "company", name)
+    assert load_error(data) == (f'companies.csv, row 2, column company: company "{"N" * 57}..." has '
+                                "101 characters; a name has at most 100")

@@ -38,6 +38,7 @@ PROVENANCE_PREFIXES = ("report:", "source:", "derived:", "assumption:")
 
 MAX_CSV_BYTES = 10_000_000  # a data file larger than this is refused before it is read
 MAX_FIELD_CHARS = 32_767  # Excel's limit for the text of one cell
+MAX_CSV_ROWS = 5_000  # rows of one data file (the embedded files have under 50)
 # control characters cannot be written to a workbook (tab and line breaks can)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -228,6 +229,9 @@ class _Table:
                 raise DataError(name, f"not a readable CSV row ({exc})", number) from None
             if not any(v.strip() for v in values):
                 continue
+            if len(self.rows) == MAX_CSV_ROWS:
+                raise DataError(name, f"more than {MAX_CSV_ROWS:,} rows; a data file holds at most "
+                                f"{MAX_CSV_ROWS:,}", number)
             if len(values) > len(header):
                 raise DataError(name, f"{len(values)} fields but the header has {len(header)}", number)
             for column, value in zip(header, values, strict=False):

@@ -124,6 +124,9 @@ class Resolver:
         return list(dict.fromkeys(by_key[m] for m in matches))
 
 
+MAX_NAME_CHARS = 100  # a name is quoted inside formulas, which Excel caps at 8,192 characters
+
+
 class Namespace:
     """One namespace for every segment name and alias: the fixed segments and dimensions and
     their aliases, then each country and company of the data folder. A name that equals
@@ -163,6 +166,9 @@ class Namespace:
                  else f'{kind} "{shorten(name)}"')
         if not name[:1].isalnum():
             raise DataError(file, f"{shown} must start with a letter or digit", row, column)
+        if len(name) > MAX_NAME_CHARS:
+            raise DataError(file, f"{shown} has {len(name):,} characters; a name has at most "
+                            f"{MAX_NAME_CHARS}", row, column)
         where = f"{file} row {row}"
         key = normalise(name)
         owner = self._owners.get(key)

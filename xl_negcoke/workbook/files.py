@@ -106,7 +106,7 @@ def _stage(target: Path, data: bytes) -> str:
 
 
 MAX_FILE_BYTES = 50_000_000  # a workbook file larger than this is refused
-MAX_UNPACKED_BYTES = 250_000_000  # zip-bomb guard: total uncompressed size
+MAX_UNPACKED_BYTES = 100_000_000  # zip-bomb guard: total uncompressed size
 MAX_MEMBERS = 5_000  # parts in the zip (the template has about 60)
 MAX_CELLS = 200_000  # cells of every worksheet together (the template has about 12,000)
 MAX_FORMULAS = 3_000  # formulas of every worksheet (the template has under 1,000; each costs ~5 ms)
