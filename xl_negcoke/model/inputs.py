@@ -40,6 +40,8 @@ MAX_SCENARIO_NAME = 31
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 _SCENARIO = re.compile(r"[A-Za-z0-9_]+", re.ASCII)
+_SCENARIO_ALIAS_OF = {normalise(alias): name for name, aliases in SCENARIO_ALIASES.items()
+                      for alias in aliases}
 
 
 class NotANumber(ValueError):
@@ -159,9 +161,9 @@ def scenario_problem(scenario: str) -> str | None:
     if len(scenario) > MAX_SCENARIO_NAME or _SCENARIO.fullmatch(scenario) is None:
         return (f'invalid scenario name "{shorten(scenario)}"; use letters, digits and _ (at most '
                 f"{MAX_SCENARIO_NAME})")
-    for name, aliases in SCENARIO_ALIASES.items():
-        if scenario != name and normalise(scenario) in {normalise(a) for a in aliases}:
-            return f'scenario name "{scenario}" is another name of {name}; write {name}'
+    name = _SCENARIO_ALIAS_OF.get(normalise(scenario))
+    if name is not None and name != scenario:
+        return f'scenario name "{scenario}" is another name of {name}; write {name}'
     return None
 
 
