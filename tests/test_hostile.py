@@ -716,3 +716,21 @@ def test_a_name_longer_than_100_characters_is_refused(data):
     set_cell(data, "companies.csv", 2, "company", name)
     assert load_error(data) == (f'companies.csv, row 2, column company: company "{"N" * 57}..." has '
                                 "101 characters; a name has at most 100")
+
+
+def test_check_reads_the_assumptions_sheet_with_the_same_parser():
+    """check reads the workbook's Assumptions rows with the parser the functions use: a repeated
+    input and a decimal comma are named by their cells."""
+    from xl_negcoke.errors import AssumptionError
+    from xl_negcoke.workbook.check import _workbook_model
+
+    with pytest.raises(AssumptionError) as caught:
+        _workbook_model(None, [("Assumptions!A40", "high.coal_price_ratio", 0.5),
+                               ("Assumptions!A45", "HIGH.coal_price_ratio", 0.6)])
+    assert str(caught.value) == ("Assumptions!A45: key HIGH.coal_price_ratio is the same input as key "
+                                 "high.coal_price_ratio in Assumptions!A40; keep one of the two rows")
+    with pytest.raises(AssumptionError) as caught:
+        _workbook_model(None, [("Assumptions!A6", "coke_per_anode_t", "1,6")])
+    assert str(caught.value) == ("Assumptions!A6: value '1,6' for key coke_per_anode_t is not a number "
+                                 "(commas are refused: a thousands separator and a decimal comma look "
+                                 f"alike); {VALID_NUMBER}")
