@@ -235,6 +235,7 @@ def _name_slow(value: Any, name: str, default: str | None, valid: str) -> str:
 _lock = threading.Lock()
 _models: OrderedDict[tuple, Model | NegcokeError] = OrderedDict()
 _base: list[Model] = []  # the model of the embedded dataset, once built
+_names_of: dict[int, set[str]] = {}  # id of that model -> its assumption keys
 _recent: tuple = (None, None, None)  # (copy of the last assumptions list seen, the types of its
 # cells, its model), swapped whole: TRUE == 1 in Python, so equal values are not the same range
 
@@ -245,6 +246,7 @@ def clear_models() -> None:
     with _lock:
         _models.clear()
         _base.clear()
+        _names_of.clear()
         _recent = (None, None, None)
 
 
@@ -361,9 +363,9 @@ def _build_model(rows: list[tuple]) -> Model:
 
 def _overrides(rows: list[tuple]) -> dict[str, float]:
     """{key: value} from the range's rows, each problem named by its row in the range."""
-    numbered = [(number, row) for number, row in enumerate(rows, 1)
-                if not all(_is_blank(cell) for cell in row)]
-    header_number, header = numbered[0]
+    numbered = ((number, row) for number, row in enumerate(rows, 1)
+                if not all(_is_blank(cell) for cell in row))
+    header_number, header = next(numbered)
     columns = [str(cell).strip().casefold() if isinstance(cell, str) else "" for cell in header]
     if "key" not in columns or "value" not in columns:
         found = " | ".join(_show(cell)[:30] for cell in header[:5])
@@ -372,7 +374,7 @@ def _overrides(rows: list[tuple]) -> dict[str, float]:
     key_column, value_column = columns.index("key"), columns.index("value")
 
     def entries() -> Iterator[tuple[str, object, object]]:
-        for number, row in numbered[1:]:
+        for number, row in numbered:
             raw_key = row[key_column] if key_column < len(row) else None
             raw_value = row[value_column] if value_column < len(row) else None
             where = f"assumptions row {number}"
@@ -395,8 +397,13 @@ def _overrides(rows: list[tuple]) -> dict[str, float]:
 
 def _assumption_names() -> set[str]:
     """Every base assumption key of the embedded model (scenario rows add a `scenario.` prefix)."""
-    keys = _base_model().assumptions()["key"]
-    return {key for key in keys if "." not in key}
+    model = _base_model()
+    names = _names_of.get(id(model))
+    if names is None:
+        names = {key for key in model.assumptions()["key"] if "." not in key}
+        _names_of.clear()
+        _names_of[id(model)] = names
+    return names
 
 
 # -------------------------------------------------------------------------------------------
