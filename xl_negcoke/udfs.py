@@ -236,8 +236,8 @@ _lock = threading.Lock()
 _models: OrderedDict[tuple, Model | NegcokeError] = OrderedDict()
 _base: list[Model] = []  # the model of the embedded dataset, once built
 _names_of: dict[int, set[str]] = {}  # id of that model -> its assumption keys
-_recent: tuple = (None, None, None)  # (copy of the last assumptions list seen, the types of its
-# cells, its model), swapped whole: TRUE == 1 in Python, so equal values are not the same range
+_recent: tuple = (None, (), None)  # (copy of the last assumptions list seen, its cells equal to 0 or
+# 1 with their types, its model), swapped whole: TRUE == 1 in Python, so equal is not the same
 
 
 def clear_models() -> None:
@@ -247,7 +247,7 @@ def clear_models() -> None:
         _models.clear()
         _base.clear()
         _names_of.clear()
-        _recent = (None, None, None)
+        _recent = (None, (), None)
 
 
 def _base_model() -> Model:
@@ -266,15 +266,21 @@ def _model(assumptions: Any) -> Model:
         recent = _recent
         try:
             # the same range as the previous call: no hashing
-            if assumptions == recent[0] and _cell_types(assumptions) == recent[1]:
+            if assumptions == recent[0] and all(type(assumptions[i][j]) is kind
+                                                for i, j, kind in recent[1]):
                 return recent[2]
         except ValueError:  # rows that are numpy arrays do not compare to one truth value
             pass
     return _model_slow(assumptions)
 
 
-def _cell_types(rows: list) -> list:
-    return [tuple(map(type, row)) if type(row) in (list, tuple) else type(row) for row in rows]
+def _ambiguous_cells(rows: list) -> tuple[tuple[int, int, type], ...]:
+    """(row, column, type) of every cell equal to 0 or 1: there TRUE == 1 and FALSE == 0, so
+    an equal range is the same range only if these cells also have the same types."""
+    return tuple((i, j, type(cell)) for i, row in enumerate(rows) if type(row) in (list, tuple)
+                 for j, cell in enumerate(row)
+                 if (isinstance(cell, numbers.Number) or type(cell).__name__ == "bool_")
+                 and (cell == 0 or cell == 1))
 
 
 def _model_slow(assumptions: Any) -> Model:
@@ -306,7 +312,7 @@ def _model_slow(assumptions: Any) -> Model:
         raise entry.with_traceback(None)
     if type(assumptions) is list:
         _recent = ([row.copy() if type(row) is list else row for row in assumptions],
-                   _cell_types(assumptions), entry)
+                   _ambiguous_cells(assumptions), entry)
     return entry
 
 
