@@ -156,14 +156,16 @@ def test_non_numeric_value(data):
     row = set_cell(data, "assumptions.csv", ("key", "coke_per_anode_t"), "value", "one and a half")
     message = load_error(data)
     assert row == 2
-    assert message == "assumptions.csv, row 2, column value: 'one and a half' is not a number"
+    assert message == ("assumptions.csv, row 2, column value: 'one and a half' is not a number; "
+                       "write digits with a point for decimals and no separators, e.g. 1650, 1.65 or 15%")
 
 
 def test_non_numeric_capacity(data):
     """A company capacity that is not a number names file, row and column."""
     row = set_cell(data, "companies.csv", ("company", "Yiwei"), "capacity_2023_kt", "n/a")
-    assert f"companies.csv, row {row}, column capacity_2023_kt: 'n/a' is not a number" == load_error(
-        data)
+    assert load_error(data) == (f"companies.csv, row {row}, column capacity_2023_kt: 'n/a' is not a "
+                                "number; write digits with a point for decimals and no separators, "
+                                "e.g. 1650, 1.65 or 15%")
 
 
 def test_negative_level(data):
@@ -196,23 +198,26 @@ def test_country_weights_not_summing_to_one(data):
 
 
 def test_duplicate_assumption_key(data):
-    """A key given twice names the second row."""
+    """A key given twice names both rows."""
     path = data / "assumptions.csv"
     rows = read_rows(path)
     rows.append(list(rows[1]))
     write_rows(path, rows)
     message = load_error(data)
     assert message == (f"assumptions.csv, row {len(rows)}, column key: duplicate key "
-                       "'coke_per_anode_t'")
+                       "'coke_per_anode_t' (also row 2)")
 
 
 def test_duplicate_country(data):
-    """A country given twice names the second row."""
+    """A country given twice names both rows."""
     path = data / "countries.csv"
     rows = read_rows(path)
     rows.insert(3, list(rows[1]))
     write_rows(path, rows)
-    assert load_error(data).startswith("countries.csv, row 4, column country: duplicate country")
+    assert load_error(data) == ('countries.csv, row 4, column country: country "United States" is '
+                                'the same name as country "United States" (countries.csv row 2) once '
+                                "case, spaces and punctuation are ignored; every segment name and "
+                                "alias must be unique")
 
 
 def test_duplicate_claim_id(data):

@@ -377,14 +377,14 @@ def test_frame_is_every_number_tidy(model):
 
 def test_unknown_override_key_is_an_assumption_error():
     """An override key the model does not use raises AssumptionError naming it."""
-    with pytest.raises(AssumptionError, match='unknown assumption key "coke_per_anode"'):
+    with pytest.raises(AssumptionError, match='assumption overrides: unknown key "coke_per_anode"'):
         load_model(overrides={"coke_per_anode": 2})
 
 
 @pytest.mark.parametrize(
     ("changes", "text"),
-    [({"coke_per_anode_t": "lots"}, "'lots' is not a number"),
-     ({"coke_per_anode_t": True}, "TRUE/FALSE is not a number"),
+    [({"coke_per_anode_t": "lots"}, "value 'lots' for key coke_per_anode_t is not a number"),
+     ({"coke_per_anode_t": True}, r"value TRUE for key coke_per_anode_t is not a number \(TRUE/FALSE"),
      ({"coke_per_anode_t": -1}, "must not be negative"),
      ({"china_revenue_share_2023": 1.5}, "must lie between 0 and 1"),
      ({"consumer_battery_growth_forecast": -1.5}, "must be above -1"),

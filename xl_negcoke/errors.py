@@ -7,6 +7,16 @@ names what is wrong and what would be valid.
 
 from __future__ import annotations
 
+#: Longest piece of a user's input quoted in a message, so an error line stays short.
+QUOTE_CHARS = 60
+
+
+def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
+    """`text` on one line (whitespace runs as one space, other unprintable characters as ?)
+    and at most `limit` characters, ending in "..." when cut: how messages quote user input."""
+    flat = "".join(ch if ch.isprintable() else "?" for ch in " ".join(str(text).split()))
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
 
 class NegcokeError(Exception):
     """Base class of every error xl_negcoke raises on purpose."""
@@ -30,7 +40,7 @@ class UnknownNameError(NegcokeError, KeyError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        text = f'unknown {self.kind} "{self.name}"'
+        text = f'unknown {self.kind} "{shorten(str(self.name))}"'
         if self.valid:
             text += f"; {'valid' if self.complete else 'closest'}: {', '.join(self.valid)}"
         if self.hint:
@@ -55,6 +65,7 @@ class DataError(NegcokeError):
         self.file = file
         self.row = row
         self.column = column
+        message = shorten(message, 400)  # one line, however long the values it quotes
         self.message = message
         where = file
         if row is not None:

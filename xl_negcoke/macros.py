@@ -98,15 +98,23 @@ def apply_plan(book: Any, plan: RefreshPlan, refreshed: bytes) -> None:
             elif kind == "clear":
                 target.clear_contents()
             else:
-                target.value = content
+                target.value = as_excel_text(content)
         for name, rows in sheet_rows(refreshed, (CACHE, RECORD_SHEET)).items():
             sheet = book.sheets[name]  # the model's own data sheets: replaced in one block each
             sheet.clear_contents()
             if rows:
-                sheet.range("A1").value = rows
+                sheet.range("A1").value = [[as_excel_text(value) for value in row] for row in rows]
     finally:
         app.screen_updating = screen_updating
         app.calculation = calculation
+
+
+def as_excel_text(value: object) -> object:
+    """A value to write through Range.value: Excel reads a text starting with =, +, - or @ as a
+    formula, so such a text gets the apostrophe prefix that keeps it text (not shown in the cell)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
 
 
 def _show(book: Any, lines: list[str]) -> None:

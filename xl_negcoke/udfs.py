@@ -13,21 +13,21 @@ reported instead of silently turning into an empty (default) argument.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import numbers
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
 import xlwings as xw
 
-from xl_negcoke.errors import AssumptionError, InvalidArgumentError, NegcokeError
+from xl_negcoke.errors import AssumptionError, InvalidArgumentError, NegcokeError, shorten
 from xl_negcoke.model import FIRST_YEAR, LAST_YEAR, Model, load_model
 from xl_negcoke.model.dataset import check_value
+from xl_negcoke.model.inputs import MAX_ASSUMPTION_ROWS, read_assumptions
 from xl_negcoke.model.names import Resolver
 
 __all__ = [
@@ -50,10 +50,15 @@ EXCEL_ERRORS = frozenset({
     "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#DATA!",
     "#PYTHON!", "#TIMEOUT!",
 })
-#: Built models kept per distinct assumptions range (the workbook normally has one or two).
-MODEL_CACHE_SIZE = 32
-#: Longest error text returned to a cell.
-MAX_MESSAGE_CHARS = 500
+#: Built models kept per distinct assumptions range (the workbook normally has one or two), least
+#: recently used first out; together they hold at most MODEL_CACHE_SCENARIOS scenarios (a
+#: scenario is what a model's memory grows with).
+MODEL_CACHE_SIZE = 8
+MODEL_CACHE_SCENARIOS = 40
+#: Widest assumptions range read (the workbook's table has 4 columns).
+MAX_ASSUMPTION_COLUMNS = 64
+#: Longest error text returned to a cell (user input is quoted to about 60 characters).
+MAX_MESSAGE_CHARS = 254
 
 _YEARS = f"{FIRST_YEAR}-{LAST_YEAR}"
 _NAN = float("nan")
@@ -115,7 +120,7 @@ def _show(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, str):
-        return f'"{value}"'
+        return f'"{shorten(value)}"'
     if isinstance(value, numbers.Real):
         number = float(value)
         if math.isnan(number):
@@ -230,7 +235,9 @@ def _name_slow(value: Any, name: str, default: str | None, valid: str) -> str:
 _lock = threading.Lock()
 _models: OrderedDict[tuple, Model | NegcokeError] = OrderedDict()
 _base: list[Model] = []  # the model of the embedded dataset, once built
-_recent: tuple = (None, None)  # (copy of the last assumptions list seen, its model), swapped whole
+_names_of: dict[int, set[str]] = {}  # id of that model -> its assumption keys
+_recent: tuple = (None, (), None)  # (copy of the last assumptions list seen, its cells equal to 0 or
+# 1 with their types, its model), swapped whole: TRUE == 1 in Python, so equal is not the same
 
 
 def clear_models() -> None:
@@ -239,7 +246,8 @@ def clear_models() -> None:
     with _lock:
         _models.clear()
         _base.clear()
-        _recent = (None, None)
+        _names_of.clear()
+        _recent = (None, (), None)
 
 
 def _base_model() -> Model:
@@ -257,11 +265,22 @@ def _model(assumptions: Any) -> Model:
     if type(assumptions) is list:
         recent = _recent
         try:
-            if assumptions == recent[0]:  # the same range as the previous call: no hashing
-                return recent[1]
+            # the same range as the previous call: no hashing
+            if assumptions == recent[0] and all(type(assumptions[i][j]) is kind
+                                                for i, j, kind in recent[1]):
+                return recent[2]
         except ValueError:  # rows that are numpy arrays do not compare to one truth value
             pass
     return _model_slow(assumptions)
+
+
+def _ambiguous_cells(rows: list) -> tuple[tuple[int, int, type], ...]:
+    """(row, column, type) of every cell equal to 0 or 1: there TRUE == 1 and FALSE == 0, so
+    an equal range is the same range only if these cells also have the same types."""
+    return tuple((i, j, type(cell)) for i, row in enumerate(rows) if type(row) in (list, tuple)
+                 for j, cell in enumerate(row)
+                 if (isinstance(cell, numbers.Number) or type(cell).__name__ == "bool_")
+                 and (cell == 0 or cell == 1))
 
 
 def _model_slow(assumptions: Any) -> Model:
@@ -270,7 +289,7 @@ def _model_slow(assumptions: Any) -> Model:
     if rows is None:
         return _base_model()
     try:
-        key = tuple(rows)
+        key = tuple(tuple((type(cell), cell) for cell in row) for row in rows)  # TRUE is not 1
         hash(key)
     except TypeError:
         raise InvalidArgumentError("assumptions must be a range of cells (rows of values), the "
@@ -286,13 +305,19 @@ def _model_slow(assumptions: Any) -> Model:
             entry = error.with_traceback(None)
         with _lock:
             _models[key] = entry
-            while len(_models) > MODEL_CACHE_SIZE:
+            while len(_models) > 1 and (len(_models) > MODEL_CACHE_SIZE
+                                        or _cached_scenarios() > MODEL_CACHE_SCENARIOS):
                 _models.popitem(last=False)
     if isinstance(entry, NegcokeError):
         raise entry.with_traceback(None)
     if type(assumptions) is list:
-        _recent = ([row.copy() if type(row) is list else row for row in assumptions], entry)
+        _recent = ([row.copy() if type(row) is list else row for row in assumptions],
+                   _ambiguous_cells(assumptions), entry)
     return entry
+
+
+def _cached_scenarios() -> int:
+    return sum(len(entry.scenarios) if isinstance(entry, Model) else 1 for entry in _models.values())
 
 
 def _assumption_rows(assumptions: Any) -> list[tuple] | None:
@@ -309,6 +334,13 @@ def _assumption_rows(assumptions: Any) -> list[tuple] | None:
         return None
     if not any(isinstance(row, (list, tuple)) for row in assumptions):
         assumptions = [assumptions]  # one row arrives as a flat list
+    if len(assumptions) > MAX_ASSUMPTION_ROWS + 1:  # before touching the cells: one line, at once
+        raise AssumptionError(f"assumptions: {len(assumptions):,} rows; an assumptions table holds at "
+                              f"most {MAX_ASSUMPTION_ROWS:,} rows and a header")
+    widest = max(len(row) if isinstance(row, (list, tuple)) else 1 for row in assumptions)
+    if widest > MAX_ASSUMPTION_COLUMNS:
+        raise AssumptionError(f"assumptions: {widest:,} columns; give the Assumptions table "
+                              f"({_ASSUMPTIONS_LAYOUT}), at most {MAX_ASSUMPTION_COLUMNS} columns")
     rows = []
     for row in assumptions:
         if hasattr(row, "tolist") and not isinstance(row, numbers.Number):
@@ -337,80 +369,47 @@ def _build_model(rows: list[tuple]) -> Model:
 
 def _overrides(rows: list[tuple]) -> dict[str, float]:
     """{key: value} from the range's rows, each problem named by its row in the range."""
-    numbered = [(number, row) for number, row in enumerate(rows, 1)
-                if not all(_is_blank(cell) for cell in row)]
-    header_number, header = numbered[0]
+    numbered = ((number, row) for number, row in enumerate(rows, 1)
+                if not all(_is_blank(cell) for cell in row))
+    header_number, header = next(numbered)
     columns = [str(cell).strip().casefold() if isinstance(cell, str) else "" for cell in header]
     if "key" not in columns or "value" not in columns:
         found = " | ".join(_show(cell)[:30] for cell in header[:5])
         raise AssumptionError(f"assumptions row {header_number}: expected the header row "
                               f"key | value | unit | source; found {found}")
     key_column, value_column = columns.index("key"), columns.index("value")
-    valid_names = _assumption_names()
-    overrides: dict[str, float] = {}
-    first_row: dict[str, int] = {}
-    for number, row in numbered[1:]:
-        raw_key = row[key_column] if key_column < len(row) else None
-        raw_value = row[value_column] if value_column < len(row) else None
-        where = f"assumptions row {number}"
-        if _is_blank(raw_key):
+
+    def entries() -> Iterator[tuple[str, object, object]]:
+        for number, row in numbered:
+            raw_key = row[key_column] if key_column < len(row) else None
+            raw_value = row[value_column] if value_column < len(row) else None
+            where = f"assumptions row {number}"
+            if _is_blank(raw_key):
+                if _is_blank(raw_value):
+                    continue  # a row with only a note or a unit
+                raise AssumptionError(f"{where}: the key is empty (value {_show(raw_value)})")
+            if not isinstance(raw_key, str) or raw_key.strip().upper() in EXCEL_ERRORS:
+                raise AssumptionError(f"{where}: key {_show(raw_key)} is not an assumption key")
+            key = shorten(raw_key.strip())
             if _is_blank(raw_value):
-                continue  # a row with only a note or a unit
-            raise AssumptionError(f"{where}: the key is empty (value {_show(raw_value)})")
-        if not isinstance(raw_key, str) or raw_key.strip().upper() in EXCEL_ERRORS:
-            raise AssumptionError(f"{where}: key {_show(raw_key)} is not an assumption key")
-        key = raw_key.strip()
-        scenario, _, name = key.rpartition(".")
-        if name not in valid_names:
-            close = difflib.get_close_matches(name, sorted(valid_names), n=3, cutoff=0.6)
-            raise AssumptionError(f'{where}: unknown key "{key}"'
-                                  + (f"; closest: {', '.join(close)}" if close else "")
-                                  + " (see the key column of the Assumptions sheet; scenario "
-                                  "values are written scenario.key)")
-        if scenario and not scenario.replace("_", "").isalnum():
-            raise AssumptionError(f'{where}: invalid scenario name "{scenario}" in key {key}; '
-                                  "use letters, digits and _")
-        if key in first_row:
-            raise AssumptionError(f"{where}: key {key} repeats row {first_row[key]}")
-        value = _assumption_value(raw_value, key, where)
-        problem = check_value(name, value)
-        if problem:
-            raise AssumptionError(f"{where}: {key} {problem}")
-        first_row[key] = number
-        overrides[key] = value
-    return overrides
+                raise AssumptionError(f"{where}: value for key {key} is empty")
+            if isinstance(raw_value, str) and raw_value.strip().upper() in EXCEL_ERRORS:
+                raise AssumptionError(f"{where}: value for key {key} is the error "
+                                      f"{raw_value.strip().upper()}")
+            yield where, raw_key, raw_value
+
+    return read_assumptions(entries(), _assumption_names(), check_value)
 
 
 def _assumption_names() -> set[str]:
     """Every base assumption key of the embedded model (scenario rows add a `scenario.` prefix)."""
-    keys = _base_model().assumptions()["key"]
-    return {key for key in keys if "." not in key}
-
-
-def _assumption_value(raw: object, key: str, where: str) -> float:
-    """The number in an assumptions value cell: a number, or text such as "1,200" or "15%"."""
-    if _is_blank(raw):
-        raise AssumptionError(f"{where}: value for key {key} is empty")
-    if isinstance(raw, str):
-        text = raw.strip()
-        if text.upper() in EXCEL_ERRORS:
-            raise AssumptionError(f"{where}: value for key {key} is the error {text.upper()}")
-        digits = text.replace(",", "")
-        try:
-            number = float(digits.rstrip("%"))
-        except ValueError:
-            raise AssumptionError(f"{where}: value {raw!r} for key {key} is not a "
-                                  "number") from None
-        if digits.endswith("%"):
-            number /= 100.0
-    elif isinstance(raw, bool) or not isinstance(raw, numbers.Real):
-        raise AssumptionError(f"{where}: value {_show(raw)} for key {key} is not a number")
-    else:
-        number = float(raw)
-    if not math.isfinite(number):
-        raise AssumptionError(f"{where}: value {_show(number)} for key {key} is not a finite "
-                              "number")
-    return number
+    model = _base_model()
+    names = _names_of.get(id(model))
+    if names is None:
+        names = {key for key in model.assumptions()["key"] if "." not in key}
+        _names_of.clear()
+        _names_of[id(model)] = names
+    return names
 
 
 # -------------------------------------------------------------------------------------------

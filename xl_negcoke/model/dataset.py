@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xl_negcoke.errors import DataError
+from xl_negcoke.errors import DataError, shorten
+from xl_negcoke.model.inputs import MAX_SCENARIOS, parse_number, scenario_problem
+from xl_negcoke.model.names import Namespace
 
 # The embedded dataset: data/ at the top of the repository, shipped inside the package as
 # xl_negcoke/_data (a link to data/ in the repository, a copy in an installed wheel).
@@ -31,6 +35,12 @@ APPLICATIONS = ("Power Battery", "Consumer Battery", "Energy Storage")
 REGIONS = ("North America", "Europe", "Asia", "South America", "Middle East & Africa")
 
 PROVENANCE_PREFIXES = ("report:", "source:", "derived:", "assumption:")
+
+MAX_CSV_BYTES = 10_000_000  # a data file larger than this is refused before it is read
+MAX_FIELD_CHARS = 32_767  # Excel's limit for the text of one cell
+MAX_CSV_ROWS = 5_000  # rows of one data file (the embedded files have under 50)
+# control characters cannot be written to a workbook (tab and line breaks can)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 UNCERTAINTY_FILE = "uncertainty.csv"  # optional: ranges of the drivers for simulations
 DISTRIBUTIONS = ("triangular", "normal")
@@ -182,26 +192,56 @@ class _Table:
         if not path.is_file():
             raise DataError(name, f"missing file (expected in {directory})")
         try:
+            size = path.stat().st_size
+            if size > MAX_CSV_BYTES:
+                raise DataError(name, f"{size / 1e6:.1f} MB is larger than the "
+                                f"{MAX_CSV_BYTES / 1e6:.1f} MB a data file may have")
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise DataError(name, f"cannot read the file as UTF-8 text ({exc.__class__.__name__})") from None
         self.raw = text.encode("utf-8")
-        reader = csv.reader(text.splitlines())
+        # records end at line breaks only (splitlines would also end them inside a field at
+        # \x85, \x0c or U+2028)
+        reader = csv.reader(io.StringIO(text, newline=""))
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
             raise DataError(name, "empty file; expected a header row: " + ",".join(columns)) from None
+        except csv.Error as exc:
+            raise DataError(name, f"not a readable CSV file ({exc})", 1) from None
         missing = [c for c in columns if c not in header]
         if missing:
             raise DataError(
                 name, f"missing column {missing[0]!r}; expected columns: {', '.join(columns)}", 1
             )
         self.rows: list[tuple[int, dict[str, str]]] = []
-        for number, values in enumerate(reader, start=2):
+        number = 1
+        while True:
+            number += 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                if "field larger than field limit" in str(exc):  # the csv module stops at 128 KiB
+                    raise DataError(name, f"a field holds more than {MAX_FIELD_CHARS:,} characters "
+                                    "(the text of one Excel cell)", number) from None
+                raise DataError(name, f"not a readable CSV row ({exc})", number) from None
             if not any(v.strip() for v in values):
                 continue
+            if len(self.rows) == MAX_CSV_ROWS:
+                raise DataError(name, f"more than {MAX_CSV_ROWS:,} rows; a data file holds at most "
+                                f"{MAX_CSV_ROWS:,}", number)
             if len(values) > len(header):
                 raise DataError(name, f"{len(values)} fields but the header has {len(header)}", number)
+            for column, value in zip(header, values, strict=False):
+                if len(value) > MAX_FIELD_CHARS:
+                    raise DataError(name, f"{len(value):,} characters; a field holds at most "
+                                    f"{MAX_FIELD_CHARS:,} (the text of one Excel cell)", number, column)
+                control = _CONTROL.search(value)
+                if control:
+                    raise DataError(name, f"control character U+{ord(control.group()):04X} in the "
+                                    "text; remove it (tabs and line breaks are allowed)", number, column)
             values += [""] * (len(header) - len(values))
             self.rows.append((number, {h: v.strip() for h, v in zip(header, values, strict=False)}))
 
@@ -214,21 +254,17 @@ class _Table:
     def number(self, row: int, values: dict[str, str], column: str) -> float:
         value = self.text(row, values, column)
         try:
-            number = float(value.replace(",", ""))
-        except ValueError:
-            raise DataError(self.name, f"{value!r} is not a number", row, column) from None
-        if not math.isfinite(number):
-            raise DataError(self.name, f"{value!r} is not a finite number", row, column)
-        return number
+            return parse_number(value)
+        except ValueError as error:
+            raise DataError(self.name, str(error), row, column) from None
 
     def year(self, row: int, values: dict[str, str], column: str, default: int) -> int:
         value = values[column]
         if not value:
             return default
-        try:
-            year = int(value)
-        except ValueError:
-            raise DataError(self.name, f"{value!r} is not a year", row, column) from None
+        if not re.fullmatch(r"[0-9]{4}", value, re.ASCII):
+            raise DataError(self.name, f"{shorten(value)!r} is not a year", row, column)
+        year = int(value)
         if not FIRST_YEAR <= year <= LAST_YEAR:
             raise DataError(self.name, f"year {year} is outside {FIRST_YEAR}-{LAST_YEAR}", row, column)
         return year
@@ -264,10 +300,12 @@ def check_value(key: str, value: float) -> str | None:
 def _read_assumptions(directory: Path) -> tuple[dict[str, Assumption], bytes]:
     table = _Table(directory, "assumptions.csv", ("key", "value", "unit", "description", "source"))
     found: dict[str, Assumption] = {}
+    first_row: dict[str, int] = {}
     for row, values in table.rows:
         key = table.text(row, values, "key")
         if key in found:
-            raise DataError(table.name, f"duplicate key {key!r}", row, "key")
+            raise DataError(table.name, f"duplicate key {key!r} (also row {first_row[key]})", row, "key")
+        first_row[key] = row
         if key not in ASSUMPTION_KEYS:
             raise DataError(table.name, f"unknown key {key!r}", row, "key")
         value = table.number(row, values, "value")
@@ -293,12 +331,21 @@ def _read_assumptions(directory: Path) -> tuple[dict[str, Assumption], bytes]:
     return found, table.raw
 
 
-def _read_countries(directory: Path) -> tuple[tuple[Country, ...], bytes]:
+def _fixed_names() -> Namespace:
+    """The namespace of the built-in segments and dimensions, before any data row."""
+    return Namespace({"the whole market": ("Global",), "type": TYPES, "application": APPLICATIONS,
+                      "region": REGIONS, "the rest of the companies": ("Others",)})
+
+
+def _read_countries(directory: Path, names: Namespace | None = None
+                    ) -> tuple[tuple[Country, ...], bytes]:
     table = _Table(directory, "countries.csv", ("country", "region", "aliases", "weight", "source"))
+    names = names or _fixed_names()
     countries: list[Country] = []
     seen: set[str] = set()
     for row, values in table.rows:
         name = table.text(row, values, "country")
+        names.claim(name, "country", table.name, row, "country", name)
         if name.casefold() in seen:
             raise DataError(table.name, f"duplicate country {name!r}", row, "country")
         seen.add(name.casefold())
@@ -311,6 +358,8 @@ def _read_countries(directory: Path) -> tuple[tuple[Country, ...], bytes]:
         if weight < 0:
             raise DataError(table.name, f"weight must not be negative, not {weight:g}", row, "weight")
         aliases = tuple(a.strip() for a in values["aliases"].split("|") if a.strip())
+        for alias in aliases:
+            names.claim(alias, "alias", table.name, row, "aliases", name)
         countries.append(Country(name, region, aliases, weight, table.source(row, values)))
     if "china" not in seen:
         raise DataError(table.name, "China is missing; its share is set by china_revenue_share_2023")
@@ -327,16 +376,22 @@ def _read_countries(directory: Path) -> tuple[tuple[Country, ...], bytes]:
 
 
 def _read_companies(
-    directory: Path, countries: tuple[Country, ...]
+    directory: Path, countries: tuple[Country, ...], names: Namespace | None = None
 ) -> tuple[tuple[Company, ...], bytes]:
     columns = ("company", "aliases", "hq_country", "type", "capacity_2023_kt", "first_year",
                "last_year", "source")
     table = _Table(directory, "companies.csv", columns)
     country_names = {c.name for c in countries}
+    if names is None:
+        names = _fixed_names()
+        for country in countries:
+            for alias in (country.name, *country.aliases):
+                names.claim(alias, "country", "countries.csv", 0, "aliases", country.name)
     companies: list[Company] = []
     seen: set[str] = set()
     for row, values in table.rows:
         name = table.text(row, values, "company")
+        names.claim(name, "company", table.name, row, "company", name)
         if name.casefold() in seen or name.casefold() in ("others", "global"):
             raise DataError(table.name, f"duplicate or reserved company name {name!r}", row, "company")
         seen.add(name.casefold())
@@ -355,6 +410,8 @@ def _read_companies(
         if first > last:
             raise DataError(table.name, f"first_year {first} is after last_year {last}", row, "first_year")
         aliases = tuple(a.strip() for a in values["aliases"].split("|") if a.strip())
+        for alias in aliases:
+            names.claim(alias, "alias", table.name, row, "aliases", name)
         companies.append(
             Company(name, aliases, hq, kind, capacity, first, last, table.source(row, values))
         )
@@ -369,8 +426,14 @@ def _read_scenarios(directory: Path) -> tuple[dict[str, dict[str, Assumption]], 
     for row, values in table.rows:
         scenario = table.text(row, values, "scenario").lower()
         if scenario == "base" or not scenario.replace("_", "").isalnum():
-            raise DataError(table.name, f"invalid scenario name {scenario!r} (letters, digits, _; "
-                            "not 'base')", row, "scenario")
+            raise DataError(table.name, f"invalid scenario name {shorten(scenario)!r} (letters, "
+                            "digits, _; not 'base')", row, "scenario")
+        problem = scenario_problem(scenario)
+        if problem:
+            raise DataError(table.name, problem, row, "scenario")
+        if scenario not in scenarios and len(scenarios) == MAX_SCENARIOS:
+            raise DataError(table.name, f"scenario {scenario!r} is one more than the {MAX_SCENARIOS} "
+                            "scenarios besides base a data folder may define", row, "scenario")
         key = table.text(row, values, "key")
         if key not in ASSUMPTION_KEYS:
             raise DataError(table.name, f"unknown key {key!r} (see assumptions.csv)", row, "key")
@@ -496,8 +559,9 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
         raise DataError(str(directory), "not a folder (expected a data folder with assumptions.csv, years.csv, "
                         "countries.csv, companies.csv, scenarios.csv, company_news.csv, claims.csv)")
     assumptions, raw_a = _read_assumptions(directory)
-    countries, raw_c = _read_countries(directory)
-    companies, raw_co = _read_companies(directory, countries)
+    names = _fixed_names()  # one namespace: no country or company may take another's name
+    countries, raw_c = _read_countries(directory, names)
+    companies, raw_co = _read_companies(directory, countries, names)
     scenarios, raw_s = _read_scenarios(directory)
     uncertainty, raw_u = _read_uncertainty(directory)
     year_status, raw_y = _read_years(directory)

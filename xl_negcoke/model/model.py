@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xl_negcoke.errors import AssumptionError, InvalidArgumentError, NotAvailableError, UnknownNameError
+from xl_negcoke.errors import InvalidArgumentError, NotAvailableError, UnknownNameError, shorten
 from xl_negcoke.model.dataset import (
     APPLICATIONS,
     ASSUMPTION_KEYS,
@@ -26,6 +26,7 @@ from xl_negcoke.model.dataset import (
     check_value,
     load_dataset,
 )
+from xl_negcoke.model.inputs import read_overrides
 from xl_negcoke.model.market import GLOBAL, OTHERS, Market, compute_market
 from xl_negcoke.model.names import (
     DIMENSION_ALIASES,
@@ -87,10 +88,10 @@ class Model:
         self.base_year = BASE_YEAR
         self.years = YEARS
         defaults = self._default_inputs()
-        base, scenario_inputs = self._apply_overrides(defaults, overrides or {})
+        self._overrides = read_overrides(overrides or {}, defaults, check_value)  # canonical keys
+        base, scenario_inputs = self._apply_overrides(defaults, self._overrides)
         self._inputs = {"base": base}
         self._inputs.update({name: {**base, **extra} for name, extra in scenario_inputs.items()})
-        self._overrides = dict(overrides or {})
         self.markets: dict[str, Market] = {
             name: compute_market(dataset, inputs) for name, inputs in self._inputs.items()
         }
@@ -150,24 +151,12 @@ class Model:
         base = dict(defaults)
         scenarios = {name: {k: a.value for k, a in values.items()}
                      for name, values in self.dataset.scenarios.items()}
-        for raw_key, raw_value in overrides.items():
-            key = str(raw_key).strip()
+        for key, value in overrides.items():  # parsed and checked by read_overrides
             scenario, _, name = key.rpartition(".")
-            scenario = scenario.lower()
-            if name not in defaults:
-                raise AssumptionError(f'unknown assumption key "{key}" (see Model.assumptions(); '
-                                      'scenario values are written scenario.key, e.g. '
-                                      'high.energy_storage_multiple_2030)')
-            value = _as_number(key, raw_value)
-            problem = check_value(name, value)
-            if problem:
-                raise AssumptionError(f"assumption {key} {problem}")
-            if scenario in ("", "base"):
+            if not scenario:
                 base[name] = value
-            elif scenario.replace("_", "").isalnum():
-                scenarios.setdefault(scenario, {})[name] = value
             else:
-                raise AssumptionError(f'invalid scenario name in "{key}"; use letters, digits and _')
+                scenarios.setdefault(scenario, {})[name] = value
         return base, scenarios
 
     # ---------------------------------------------------------------------------------------
@@ -175,7 +164,8 @@ class Model:
 
     def _year(self, year: object, name: str = "year") -> int:
         if isinstance(year, bool) or not isinstance(year, (int, float, np.integer, np.floating)):
-            raise InvalidArgumentError(f"{name} {year!r} is not a year; use {FIRST_YEAR}-{LAST_YEAR}")
+            raise InvalidArgumentError(f"{name} {shorten(repr(year))} is not a year; use "
+                                       f"{FIRST_YEAR}-{LAST_YEAR}")
         if not math.isfinite(year) or year != int(year):
             raise InvalidArgumentError(f"{name} {year!r} is not a whole year; use "
                                        f"{FIRST_YEAR}-{LAST_YEAR}")
@@ -257,6 +247,8 @@ class Model:
             raise NotAvailableError("price has no share; use revenue, volume or capacity")
         number = self.value(segment, year, metric_name, scenario)
         total = self.value(GLOBAL, year, metric_name, scenario)
+        if total == 0:  # e.g. a price of 0 makes every revenue 0
+            raise NotAvailableError(f"no share: Global {metric_name} is 0 in {self._year(year)}")
         return number / total
 
     def cagr(self, segment: str, start_year: int, end_year: int, metric: str = "revenue",
@@ -515,26 +507,6 @@ class Model:
             AssumptionError (ranges that allow an impossible market).
         """
         return simulate(self, self._inputs["base"], draws, seed)
-
-
-def _as_number(key: str, value: object) -> float:
-    if isinstance(value, bool):
-        raise AssumptionError(f"assumption {key}: TRUE/FALSE is not a number")
-    if isinstance(value, str):
-        text = value.strip().replace(",", "")
-        percent = text.endswith("%")
-        try:
-            number = float(text.rstrip("%"))
-        except ValueError:
-            raise AssumptionError(f"assumption {key}: {value!r} is not a number") from None
-        return number / 100.0 if percent else number
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise AssumptionError(f"assumption {key}: {value!r} is not a number") from None
-    if not math.isfinite(number):
-        raise AssumptionError(f"assumption {key}: {value!r} is not a finite number")
-    return number
 
 
 def _closest(text: str, names: list[str]) -> list[str]:

@@ -122,3 +122,63 @@ class Resolver:
             alias_hits = difflib.get_close_matches(key, list(self._lookup), n=count, cutoff=0.6)
             matches = [normalise(self._lookup[a]) for a in alias_hits]
         return list(dict.fromkeys(by_key[m] for m in matches))
+
+
+MAX_NAME_CHARS = 100  # a name is quoted inside formulas, which Excel caps at 8,192 characters
+
+
+class Namespace:
+    """One namespace for every segment name and alias: the fixed segments and dimensions and
+    their aliases, then each country and company of the data folder. A name that equals
+    another (after `normalise`: case, spaces and punctuation ignored) would make a lookup
+    answer for the wrong thing, so it is refused, naming both.
+    """
+
+    def __init__(self, fixed: dict[str, Iterable[str]]) -> None:
+        # normalised name -> (entity it names, where it was defined, how a message describes it)
+        self._owners: dict[str, tuple[str, str, str]] = {}
+        for kind, names in fixed.items():
+            for name in names:
+                self._add(name, name, f'{kind} "{name}"')
+                for alias in SEGMENT_ALIASES.get(name, ()):
+                    self._add(alias, name, f'"{alias}" (an alias of {name})')
+        for dimension, aliases in DIMENSION_ALIASES.items():
+            for name in (dimension, *aliases):
+                self._add(name, dimension, f'"{name}" (a name of the {dimension} dimension)')
+
+    def _add(self, name: str, entity: str, description: str) -> None:
+        key = normalise(name)
+        if key:
+            self._owners.setdefault(key, (entity, "built in", description))
+
+    def claim(self, name: str, kind: str, file: str, row: int, column: str, entity: str) -> None:
+        """Add `name`: the name of `entity` (a `kind`: country, company) or one of its aliases,
+        defined in `file` at `row`.
+
+        Raises:
+            DataError: the name does not start with a letter or digit (so no spreadsheet reads
+                it as a formula) or equals another name; the message names both.
+        """
+        from xl_negcoke.errors import DataError, shorten
+
+        alias = name != entity
+        shown = (f'"{shorten(name)}" (an alias of {shorten(entity)})' if alias
+                 else f'{kind} "{shorten(name)}"')
+        if not name[:1].isalnum():
+            raise DataError(file, f"{shown} must start with a letter or digit", row, column)
+        if len(name) > MAX_NAME_CHARS:
+            raise DataError(file, f"{shown} has {len(name):,} characters; a name has at most "
+                            f"{MAX_NAME_CHARS}", row, column)
+        where = f"{file} row {row}"
+        key = normalise(name)
+        owner = self._owners.get(key)
+        if owner is None:
+            self._owners[key] = (entity, where, shown.removesuffix(")") + f", {where})" if alias
+                                 else f"{shown} ({where})")
+            return
+        other_entity, other_where, description = owner
+        if other_entity == entity and other_where == where:
+            return  # an alias that repeats its own entity's name
+        raise DataError(file, f"{shown} is the same name as {description} once case, spaces and "
+                        "punctuation are ignored; every segment name and alias must be unique", row,
+                        column)

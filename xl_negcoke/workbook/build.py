@@ -29,6 +29,7 @@ from xl_negcoke.workbook.formula import (
     SCENARIO_NAME,
     define_name,
     negcoke,
+    put_text,
     quote_sheet,
     ref,
     year_column,
@@ -364,7 +365,7 @@ class _Writer:
     def _write_text(self, ws: Worksheet, block: layout.Text, top: int, sheet: _Sheet) -> None:
         for offset, (label, text) in enumerate(block.rows, start=1):
             row = top + offset
-            ws[f"A{row}"] = label
+            put_text(ws[f"A{row}"], label)
             ws[f"A{row}"].font = styles.TOTAL
             ws[f"A{row}"].alignment = styles.TOP
             _long_text(ws, sheet, row, text, text)
@@ -398,7 +399,7 @@ class _Writer:
         for offset, company in enumerate(self.companies, start=1):
             row = header + offset
             rows[company] = row
-            ws[f"A{row}"] = company
+            put_text(ws[f"A{row}"], company)
             for name, column in columns.items():
                 self.call(ws, f"{column}{row}", negcoke("COMPANY", company, name, BASE_YEAR))
                 ws[f"{column}{row}"].alignment = styles.LEFT
@@ -456,7 +457,7 @@ class _Writer:
         units: list[tuple[int, int]] = []
         for company in self.companies:
             first_row = row
-            ws[f"A{row}"] = company
+            put_text(ws[f"A{row}"], company)
             ws[f"A{row}"].font = styles.BLOCK_TITLE
             _row_height(ws, sheet, row, BLOCK_TITLE_ROW_HEIGHT)
             for label, name in (("HQ country", "hq_country"), ("Type", "type"), ("Tier", "tier")):
@@ -526,7 +527,7 @@ class _Writer:
             height = styles.ROW_HEIGHT
             for (first, last, _title), text in zip(parts, texts, strict=True):
                 cell = ws[f"{first}{row}"]
-                cell.value = text
+                put_text(cell, text)  # claims.csv text: never a formula
                 cell.alignment = styles.WRAP
                 cell.font = styles.BODY
                 if first != last:
@@ -543,7 +544,7 @@ class _Writer:
         styles.header_row(ws, header, year_column(LAST_YEAR))
         for offset, scenario in enumerate(block.scenarios, start=1):
             row = header + offset
-            ws[f"A{row}"] = scenario.capitalize()
+            put_text(ws[f"A{row}"], scenario.capitalize())
             for year in range(FIRST_YEAR, LAST_YEAR + 1):
                 cell = f"{year_column(year)}{row}"
                 self.call(ws, cell, negcoke("FORECAST", block.segment, year, block.metric, scenario,
@@ -804,7 +805,7 @@ def _long_text(ws: Worksheet, sheet: _Sheet, row: int, value: object, text: obje
     """Text across B:N of `row`, wrapped, in a row tall enough for `text` (what it shows)."""
     cell = ws[f"B{row}"]
     if value is not None:
-        cell.value = value
+        put_text(cell, value)
     cell.font = styles.BODY
     cell.alignment = styles.WRAP
     ws.merge_cells(f"B{row}:{LAST_COLUMN}{row}")

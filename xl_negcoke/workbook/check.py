@@ -15,14 +15,17 @@ from dataclasses import dataclass, field
 import pandas as pd
 from openpyxl import load_workbook
 
-from xl_negcoke.errors import NegcokeError, WorkbookError
+from xl_negcoke.errors import AssumptionError, NegcokeError, WorkbookError
 from xl_negcoke.model import BASE_YEAR, LAST_YEAR, Model, load_model
+from xl_negcoke.model.dataset import check_value
+from xl_negcoke.model.inputs import read_assumptions
 from xl_negcoke.workbook.build import (
     ASSUMPTIONS,
     ASSUMPTIONS_HEADER_ROW,
     CAGR_COLUMN,
     CHECKS,
     Placed,
+    build_book,
     template_tables,
 )
 from xl_negcoke.workbook.formula import year_column
@@ -50,6 +53,7 @@ class _Inputs:
     scenario: str
     overrides: dict[str, object]
     check_rows: dict[int, tuple[str, object]]  # row -> (label, value of the All-years cell)
+    rows: list[tuple[str, object, object]] = field(default_factory=list)  # (cell, key, value)
 
 
 def workbook_inputs(data: bytes) -> tuple[str, dict[str, object]]:
@@ -69,10 +73,13 @@ def _read_inputs(data: bytes) -> _Inputs:
         ws = book[ASSUMPTIONS]
         scenario = ws["B3"].value
         overrides: dict[str, object] = {}
-        for key, value in ws.iter_rows(min_row=ASSUMPTIONS_HEADER_ROW + 1, max_col=2,
-                                       values_only=True):
+        rows: list[tuple[str, object, object]] = []
+        for number, (key, value) in enumerate(ws.iter_rows(
+                min_row=ASSUMPTIONS_HEADER_ROW + 1, min_col=1, max_col=2, values_only=True),
+                start=ASSUMPTIONS_HEADER_ROW + 1):
             if isinstance(key, str) and key.strip():
                 overrides[key.strip()] = value
+                rows.append((f"{ASSUMPTIONS}!A{number}", key, value))
         check_rows: dict[int, tuple[str, object]] = {}
         if CHECKS in book.sheetnames:
             last = book[CHECKS].iter_rows(min_row=CHECKS_HEADER_ROW + 1, values_only=True)
@@ -83,7 +90,7 @@ def _read_inputs(data: bytes) -> _Inputs:
                     check_rows[row] = (label.strip(), all_years)
     finally:
         book.close()
-    return _Inputs(str(scenario or "base"), overrides, check_rows)
+    return _Inputs(str(scenario or "base"), overrides, check_rows, rows)
 
 
 def _close(a: object, b: float) -> bool:
@@ -101,10 +108,14 @@ def check_workbook(data: bytes, data_dir: str | os.PathLike[str] | None = None) 
     inputs = _read_inputs(data)
     _failed_checks(recalculation, inputs, report)
     try:
-        model = load_model(data_dir, inputs.overrides)
+        model = _workbook_model(data_dir, inputs.rows)
+    except AssumptionError as error:  # names the cell itself
+        report.problems.append(str(error))
+        return report
     except NegcokeError as error:
         report.problems.append(f"{ASSUMPTIONS}: {error}")
         return report
+    _formulas_over_text(model, recalculation, report)
     try:
         scenario = model.resolve_scenario(inputs.scenario)
     except NegcokeError as error:
@@ -112,6 +123,30 @@ def check_workbook(data: bytes, data_dir: str | os.PathLike[str] | None = None) 
         return report
     _compare_tables(model, scenario, _Cells(data, recalculation), report)
     return report
+
+
+def _workbook_model(data_dir: str | os.PathLike[str] | None,
+                    rows: list[tuple[str, object, object]]) -> Model:
+    """The model for the workbook's assumption rows, read by the same parser as the NEGCOKE_*
+    functions (so a repeated key or a decimal comma is found here too)."""
+    base = load_model(data_dir)
+    valid = {key for key in base.assumptions()["key"] if "." not in key}
+    overrides = read_assumptions(rows, valid, check_value)
+    return load_model(data_dir, overrides) if overrides else base
+
+
+def _formulas_over_text(model: Model, recalculation: Recalculation, report: CheckReport) -> None:
+    """Every formula standing where the template writes text (names, sources, news, claims):
+    the program never writes data as a formula, so such a cell was put there by someone else."""
+    template = build_book(model)
+    for ws in template.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "s" and cell.value is not None and \
+                        (ws.title, cell.coordinate) in recalculation.values:
+                    report.problems.append(f"{ws.title}!{cell.coordinate}: a formula where the "
+                                           "template writes text (from the data or a label); "
+                                           "text is never written as a formula")
 
 
 class _Cells:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import posixpath
 import re
 import tempfile
 import zipfile
@@ -116,8 +117,17 @@ def _stage(target: Path, data: bytes) -> str:
         raise
 
 
-MAX_FILE_BYTES = 200 * 1024 * 1024  # a workbook file larger than this is refused
-MAX_UNPACKED_BYTES = 1024 * 1024 * 1024  # zip-bomb guard: total uncompressed size
+MAX_FILE_BYTES = 50_000_000  # a workbook file larger than this is refused
+MAX_UNPACKED_BYTES = 100_000_000  # zip-bomb guard: total uncompressed size
+MAX_MEMBERS = 5_000  # parts in the zip (the template has about 60)
+MAX_CELLS = 200_000  # cells of every worksheet together (the template has about 12,000)
+MAX_FORMULAS = 3_000  # formulas of every worksheet (the template has under 1,000; each costs ~5 ms)
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_METHODS = {9: "deflate64", 12: "bzip2", 14: "lzma", 99: "AES encryption"}
+_RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_SHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"
+_RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 MAX_RATIO = 200  # zip-bomb guard: uncompressed / compressed for any large member
 MAX_BOMB_MEMBER_BYTES = 10_000_000  # members larger than this must not exceed MAX_RATIO
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -164,20 +174,98 @@ def check_workbook_bytes(data: bytes, name: str) -> None:
             if "xl/workbook.xml" not in names:
                 raise WorkbookError(f"{name}: a zip file but not an Excel workbook "
                                     "(no xl/workbook.xml)")
+            if len(members) > MAX_MEMBERS:
+                raise WorkbookError(f"{name}: {len(members):,} parts, more than the {MAX_MEMBERS:,} "
+                                    "this tool opens")
             total = sum(m.file_size for m in members)
             if total > MAX_UNPACKED_BYTES:
                 raise WorkbookError(f"{name}: unpacks to {total / 1e6:.0f} MB, more than "
                                     f"{MAX_UNPACKED_BYTES / 1e6:.0f} MB (refused as a zip bomb)")
             for member in members:
-                ratio = member.file_size // max(member.compress_size, 1)
-                if member.file_size > MAX_BOMB_MEMBER_BYTES and ratio > MAX_RATIO:
-                    raise WorkbookError(f"{name}: {member.filename} expands {ratio}x "
-                                        "(refused as a zip bomb)")
+                _check_member(member, name)
             bad = archive.testzip()
             if bad is not None:
                 raise WorkbookError(f"{name}: corrupt (member {bad} fails its checksum)")
+            _check_sheet_parts(archive, names, name)
+            _check_cell_count(archive, members, name)
     except zipfile.BadZipFile as exc:
         raise WorkbookError(f"{name}: corrupt or truncated workbook ({exc})") from None
-    except (OSError, EOFError, zlib_error) as exc:
+    except (OSError, EOFError, zlib_error, NotImplementedError, RuntimeError) as exc:
         raise WorkbookError(f"{name}: corrupt or truncated workbook ({exc.__class__.__name__})"
                             ) from None
+
+
+def _check_member(member: zipfile.ZipInfo, name: str) -> None:
+    """Refuse a zip member that is encrypted, uses a compression Excel does not write, or would
+    expand like a zip bomb."""
+    from xl_negcoke.errors import WorkbookError, shorten
+
+    part = shorten(member.filename)
+    if member.flag_bits & 0x1:
+        raise WorkbookError(f"{name}: part {part} is encrypted inside the zip; save an "
+                            "unprotected copy from Excel")
+    if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        method = _METHODS.get(member.compress_type, f"method {member.compress_type}")
+        raise WorkbookError(f"{name}: part {part} is compressed with {method}, which Excel "
+                            "does not write; save the file again from Excel")
+    ratio = member.file_size // max(member.compress_size, 1)
+    if member.file_size > MAX_BOMB_MEMBER_BYTES and ratio > MAX_RATIO:
+        raise WorkbookError(f"{name}: {part} expands {ratio}x (refused as a zip bomb)")
+
+
+def _check_sheet_parts(archive: zipfile.ZipFile, names: set[str], name: str) -> None:
+    """Refuse a workbook whose sheet list names a sheet without its part (an incomplete file
+    that would otherwise lose the sheet silently)."""
+    from defusedxml import ElementTree
+    from defusedxml.common import DefusedXmlException
+
+    from xl_negcoke.errors import WorkbookError, shorten
+
+    rels_name = "xl/_rels/workbook.xml.rels"
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read(rels_name)) if rels_name in names else None
+    except (ElementTree.ParseError, DefusedXmlException) as exc:
+        raise WorkbookError(f"{name}: not a readable workbook (xl/workbook.xml or its "
+                            f"relationships are not well-formed XML: {exc.__class__.__name__})") from None
+    targets = {} if rels is None else {
+        rel.get("Id"): rel.get("Target", "") for rel in rels.iter(_RELATIONSHIPS)}
+    for sheet in book.iter(_SHEET):
+        title = shorten(sheet.get("name") or "?")
+        target = targets.get(sheet.get(_RELATIONSHIP_ID))
+        if target is None:
+            raise WorkbookError(f"{name}: sheet {title!r} has no part in the file (incomplete "
+                                "workbook); open and save it in Excel, or use an intact copy")
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        if posixpath.normpath(part) not in names:
+            raise WorkbookError(f"{name}: sheet {title!r} has no part {shorten(part)} in the file "
+                                "(incomplete workbook); open and save it in Excel, or use an "
+                                "intact copy")
+
+
+def _check_cell_count(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name: str) -> None:
+    """Refuse more cells or formulas than MAX_CELLS / MAX_FORMULAS, counted while unpacking (so
+    an oversized workbook is refused in seconds, before any sheet is parsed)."""
+    from xl_negcoke.errors import WorkbookError
+
+    cells = formulas = 0
+    for member in members:
+        if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
+            continue
+        tail = b""
+        with archive.open(member) as stream:
+            while chunk := stream.read(1 << 20):
+                text = tail + chunk
+                # a tag cut by the chunk's end is counted with the next chunk
+                cut = text.rfind(b"<", max(len(text) - 64, 0))
+                head, tail = (text, b"") if cut < 0 else (text[:cut], text[cut:])
+                cells += len(_CELL.findall(head))
+                formulas += len(_FORMULA.findall(head))
+        cells += len(_CELL.findall(tail))
+        formulas += len(_FORMULA.findall(tail))
+        if cells > MAX_CELLS:
+            raise WorkbookError(f"{name}: more than {MAX_CELLS:,} cells; this tool opens workbooks "
+                                f"up to {MAX_CELLS:,} cells (the template has about 12,000)")
+        if formulas > MAX_FORMULAS:
+            raise WorkbookError(f"{name}: more than {MAX_FORMULAS:,} formulas; this tool opens "
+                                f"workbooks up to {MAX_FORMULAS:,} formulas")

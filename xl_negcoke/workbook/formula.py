@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
@@ -54,6 +55,15 @@ def negcoke(function: str, *args: object, live: bool = True, scenario: bool = Tr
     while parts and parts[-1] == "":
         parts.pop()
     return f"=NEGCOKE_{function.upper()}({','.join(parts)})"
+
+
+def put_text(cell: Cell, value: object) -> None:
+    """Write `value` as a constant: a text stays text whatever it starts with (=, +, -, @), so
+    nothing the program writes from data is ever a formula (openpyxl would otherwise store a
+    text starting with = as a formula)."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
 
 
 def define_name(book: Workbook, name: str, sheet: str, cells: str) -> None:

@@ -65,13 +65,15 @@ Results = dict[str, tuple[bytes | None, bytes]]  # cell -> (t attribute, <v> tex
 class CellChange:
     """One model-owned cell whose content the refresh changes (what the Excel macro writes).
 
-    `after` is an ArrayFormula, a formula text ("=..."), a value, or None (cleared).
+    `after` is an ArrayFormula, a formula text ("=..."), a value, or None (cleared); `text`
+    says `after` is a text cell, which is written as text even when it starts with "=".
     """
 
     sheet: str
     coordinate: str
     before: object
     after: object
+    text: bool = False
 
     @property
     def old_block(self) -> str | None:
@@ -84,7 +86,7 @@ class CellChange:
         block already did it."""
         if isinstance(self.after, ArrayFormula):
             return "array", str(self.after.ref), self.after.text
-        if _is_formula(self.after):
+        if _is_formula(self.after) and not self.text:
             return "formula", self.coordinate, self.after
         if self.after is None:
             return None if self.old_block else ("clear", self.coordinate, None)
@@ -150,6 +152,7 @@ def _value(ws: Worksheet, coordinate: str) -> object:
 
 def _copy_cell(source: Cell, target: Cell) -> None:
     target.value = source.value
+    target.data_type = source.data_type  # a text starting with = stays text
     if source.has_style:
         target._style = copy.copy(source._style)
     if source.hyperlink:  # the analyst's own link on a model cell stays when the model has none
@@ -333,7 +336,8 @@ def _changes(user: Workbook, before: dict[tuple[str, str], object], old: Record,
         was_member = old.cells.get(sheet, {}).get(coordinate) == ARRAY_MEMBER
         if was_member and not isinstance(was, ArrayFormula) and now is None:
             continue  # cleared together with its old block
-        changes.append(CellChange(sheet, coordinate, was, now))
+        cell = user[sheet]._cells.get(coordinate_to_tuple(coordinate))
+        changes.append(CellChange(sheet, coordinate, was, now, cell is not None and cell.data_type == "s"))
     return changes
 
 

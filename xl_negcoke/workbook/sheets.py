@@ -3,13 +3,21 @@ Cache and xlwings.conf, with the sheet names every layer refers to."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from openpyxl import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_negcoke.model import Model
 from xl_negcoke.workbook import styles
-from xl_negcoke.workbook.formula import ASSUMPTIONS_NAME, SCENARIO_NAME, define_name, literal
+from xl_negcoke.workbook.formula import (
+    ASSUMPTIONS_NAME,
+    SCENARIO_NAME,
+    define_name,
+    literal,
+    put_text,
+)
 
 CONTENTS = "Contents"
 ASSUMPTIONS = "Assumptions"
@@ -20,6 +28,13 @@ CACHE = "Cache"
 CACHE_FIRST_ROW = 3
 UDF_MODULE = "xl_negcoke.udfs"
 ASSUMPTIONS_HEADER_ROW = 5
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula the program composed (every other text is written as text)."""
+
+    text: str
 
 
 def write_assumptions(ws: Worksheet, model: Model, book: Workbook) -> int:
@@ -48,7 +63,7 @@ def write_assumptions(ws: Worksheet, model: Model, book: Workbook) -> int:
         row = header + offset
         for column, text in (("A", record.key), ("C", record.unit), ("D", record.source),
                              ("E", record.description)):
-            ws[f"{column}{row}"] = text
+            put_text(ws[f"{column}{row}"], text)
             ws[f"{column}{row}"].font = styles.BODY
             ws[f"{column}{row}"].alignment = styles.WRAP
         value = ws.cell(row, 2, float(record.value))
@@ -83,11 +98,11 @@ def write_sources(ws: Worksheet, model: Model) -> None:
     assumption_rows = {key: ASSUMPTIONS_HEADER_ROW + 1 + i
                        for i, key in enumerate(model.assumptions()["key"])}
 
-    def value_of(key: str) -> str:
-        return f"={ASSUMPTIONS}!B{assumption_rows[key]}"
+    def value_of(key: str) -> Formula:
+        return Formula(f"={ASSUMPTIONS}!B{assumption_rows[key]}")
 
     dataset = model.dataset
-    entries: list[tuple[str, str, object, str]] = []
+    entries: list[tuple[str, str, Formula | str, str]] = []
     for key, item in dataset.assumptions.items():
         entries.append(("assumptions.csv", key, value_of(key), item.source))
     for country in dataset.countries:
@@ -111,11 +126,13 @@ def write_sources(ws: Worksheet, model: Model) -> None:
         height = styles.ROW_HEIGHT
         for (column, width), value in zip(widths.items(), entry, strict=True):
             cell = ws[f"{column}{row}"]
-            cell.value = value
+            if isinstance(value, Formula):
+                cell.value = value.text
+            else:
+                put_text(cell, value)  # names, figures, news and provenance stay text
+                height = max(height, styles.text_height(value, width))
             cell.font = styles.BODY
             cell.alignment = styles.WRAP
-            if not (isinstance(value, str) and value.startswith("=")):
-                height = max(height, styles.text_height(value, width))
         ws[f"C{row}"].alignment = styles.WRAP_LEFT
         ws.row_dimensions[row].height = height
     for column, width in widths.items():
