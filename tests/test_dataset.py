@@ -14,7 +14,7 @@ from xl_negcoke.model import load_dataset
 from xl_negcoke.model.dataset import DEFAULT_DATA_DIR, PROVENANCE_PREFIXES
 
 DATA_FILES = ("assumptions.csv", "countries.csv", "companies.csv", "scenarios.csv",
-              "company_news.csv", "claims.csv", "years.csv")
+              "company_news.csv", "claims.csv", "years.csv", "producers.csv")
 OPTIONAL_FILES = ("uncertainty.csv",)  # ranges for simulations (tests/test_simulation.py)
 
 
@@ -68,7 +68,8 @@ def test_embedded_dataset_loads():
     assert dataset.files == DATA_FILES
     assert dataset.dataset_id.startswith("negcoke-")
     assert len(dataset.countries) == 25
-    assert len(dataset.companies) == 12
+    assert len(dataset.companies) == 14
+    assert len(dataset.plants) == 27
     assert set(dataset.scenarios) == {"high", "low"}
     assert [c["id"] for c in dataset.claims] == [f"S{n}" for n in range(1, 18)]
 
@@ -87,12 +88,15 @@ def test_every_row_names_its_source(file):
     with (DEFAULT_DATA_DIR / file).open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert rows
+    columns = [c for c in rows[0] if c.endswith("source")]  # producers.csv: one per number
+    assert columns, f"{file} has no source column"
     for number, row in enumerate(rows, start=2):
-        source = (row.get("source") or "").strip()
-        assert source, f"{file} row {number}: empty source"
-        first = source.split(";")[0].strip()
-        assert first.startswith(PROVENANCE_PREFIXES), f"{file} row {number}: {first!r}"
-        assert first.partition(":")[2].strip(), f"{file} row {number}: a prefix without text"
+        for column in columns:
+            source = (row.get(column) or "").strip()
+            assert source, f"{file} row {number}: empty {column}"
+            first = source.split(";")[0].strip()
+            assert first.startswith(PROVENANCE_PREFIXES), f"{file} row {number}: {first!r}"
+            assert first.partition(":")[2].strip(), f"{file} row {number}: a prefix without text"
 
 
 def test_every_data_file_is_known():
@@ -160,9 +164,9 @@ def test_non_numeric_value(data):
 
 
 def test_non_numeric_capacity(data):
-    """A company capacity that is not a number names file, row and column."""
-    row = set_cell(data, "companies.csv", ("company", "Yiwei"), "capacity_2023_kt", "n/a")
-    assert f"companies.csv, row {row}, column capacity_2023_kt: 'n/a' is not a number" == load_error(
+    """A plant capacity that is not a number names file, row and column."""
+    row = set_cell(data, "producers.csv", ("plant", "yiwei"), "capacity_kt", "n/a")
+    assert f"producers.csv, row {row}, column capacity_kt: 'n/a' is not a number" == load_error(
         data)
 
 
@@ -175,9 +179,37 @@ def test_negative_level(data):
 
 
 def test_negative_capacity(data):
-    """A negative company capacity names file, row and column."""
-    row = set_cell(data, "companies.csv", ("company", "PMC Tech"), "capacity_2023_kt", "-63")
-    assert load_error(data).startswith(f"companies.csv, row {row}, column capacity_2023_kt: ")
+    """A negative plant capacity names file, row and column."""
+    row = set_cell(data, "producers.csv", ("plant", "pmc_gwangyang"), "capacity_kt", "-63")
+    assert load_error(data).startswith(f"producers.csv, row {row}, column capacity_kt: ")
+
+
+def test_anode_share_outside_its_range(data):
+    """An anode share outside its own low..high range names the row and both ends."""
+    row = set_cell(data, "producers.csv", ("plant", "sinopec_refineries"), "anode_share", "0.2")
+    assert load_error(data) == (f"producers.csv, row {row}, column anode_share: anode_share 0.2 "
+                                "lies outside its range 0.03 to 0.1")
+
+
+def test_calibrated_share_of_a_listed_company_is_refused(data):
+    """Only a group in Others may close report S6: a listed company's calibrated share is refused."""
+    row = set_cell(data, "producers.csv", ("plant", "yiwei"), "anode_share", "calibrated")
+    assert load_error(data).startswith(f"producers.csv, row {row}, column anode_share: a "
+                                       "calibrated anode share closes report S6")
+
+
+def test_unknown_product(data):
+    """A product other than needle coke or anode-grade petcoke names the valid ones."""
+    row = set_cell(data, "producers.csv", ("plant", "seadrift"), "product", "pitch")
+    assert load_error(data) == (f"producers.csv, row {row}, column product: unknown product "
+                                "'pitch'; valid: needle coke, anode-grade petcoke")
+
+
+def test_company_without_a_plant(data):
+    """A company of companies.csv with no plant in producers.csv is named."""
+    set_cell(data, "producers.csv", ("plant", "seadrift"), "producer", "Someone Else")
+    assert load_error(data) == ("producers.csv, column producer: company 'Seadrift Coke' "
+                                "(companies.csv) has no plant producing in 2019-2030")
 
 
 def test_share_outside_zero_to_one(data):

@@ -21,7 +21,8 @@ RELATIVE = 1e-9
 
 DATASET = load_dataset()
 COUNTRY_NAMES = [c.name for c in DATASET.countries]
-COMPANY_NAMES = [c.name for c in DATASET.companies]
+PLANT_IDS = [p.plant for p in DATASET.plants]
+SHARE_PLANT_IDS = [p.plant for p in DATASET.plants if p.anode_share is not None]
 
 # Sensible ranges around the embedded values; some combinations are impossible markets (a share
 # path leaving 0-1, a negative Power Battery volume) and must be rejected with AssumptionError.
@@ -47,12 +48,14 @@ SCALAR_VALUES = {
     "china_share_change_per_year_forecast": number(-0.05, 0.05),
     "petroleum_share_change_per_year": number(-0.03, 0.03),
     "anode_world_kt_2030": level(1000.0, 30_000.0),
+    "utilisation_ceiling": level(0.3, 1.0),
+    "top5_capacity_share_2023": number(0.3, 0.7),
 }
 SCENARIO_PREFIXES = ("", "", "", "base.", "high.", "low.", "stress.")
 
 # dimension -> metrics it has (price is checked separately as revenue / volume)
 SUMMED_METRICS = {
-    "type": ("revenue", "volume"),
+    "type": ("revenue", "volume", "capacity"),
     "application": ("revenue", "volume"),
     "region": ("revenue", "volume", "capacity"),
     "country": ("revenue", "volume", "capacity"),
@@ -70,8 +73,11 @@ def overrides(draw: st.DrawFn) -> dict[str, float]:
         country = draw(st.sampled_from(COUNTRY_NAMES))
         values[f"weight_{slug(country)}"] = draw(level(0.001, 1.0))
     if draw(st.booleans()):
-        company = draw(st.sampled_from(COMPANY_NAMES))
-        values[f"capacity_2023_kt_{slug(company)}"] = draw(level(1.0, 1500.0))
+        plant = draw(st.sampled_from(PLANT_IDS))
+        values[f"capacity_kt_{plant}"] = draw(level(1.0, 20_000.0))
+    if draw(st.booleans()):
+        plant = draw(st.sampled_from(SHARE_PLANT_IDS))
+        values[f"anode_share_{plant}"] = draw(number(0.0, 1.0))
     return {draw(st.sampled_from(SCENARIO_PREFIXES)) + key: value for key, value in values.items()}
 
 
@@ -219,7 +225,8 @@ def test_scenario_overrides_define_their_scenarios(changes):
         ({"china_revenue_share_2023": 0.1, "china_share_change_per_year_forecast": -0.05},
          "china_share_change_per_year_forecast"),
         ({"energy_storage_multiple_2030": 40.0}, "negative volume"),
-        ({"top5_capacity_share_2023": 0.9}, "listed companies exceed"),
+        ({"top5_capacity_share_2023": 0.9}, "report S6 cannot hold"),
+        ({"utilisation_ceiling": 0.0}, "utilisation_ceiling must be above 0"),
         ({"power_battery_share_2023": 0.9}, "Consumer Battery"),
     ],
 )

@@ -9,9 +9,11 @@ The driver structure (data/README.md explains each input and its source):
   per type; revenue (US$ million) = volume x price / 1,000. Applications, regions and countries
   carry the global average price, so their revenue is their volume share of global revenue.
 * region and country are share paths: China's share, the rest split by fixed country weights.
-* capacity (kt/yr): global capacity 2023 = top-5 capacity / their share (report S6); global
-  utilisation holds at its 2023 level; each listed company keeps its 2023 share of global
-  capacity while it produces; "Others" closes every company metric to the global total.
+* capacity (kt/yr) and companies come from the plants of producers.csv (supply.py): anode
+  capacity by plant and year, report S6 closed by one calibrated group, capacity not yet
+  announced added above a ceiling utilisation, utilisation = volume / capacity by type; a
+  producer sells its capacity x its type's utilisation at its type's price; region and country
+  capacity = the plants located there; "Others" closes every company metric to the total.
 
 Every closing row is computed as total minus the rest, so each dimension reconciles exactly.
 
@@ -40,9 +42,9 @@ from xl_negcoke.model.dataset import (
     SERIES,
     TYPES,
     YEARS,
-    Company,
     Dataset,
 )
+from xl_negcoke.model.supply import Supply, company_recipe, compute_supply
 
 YEAR_ARRAY = np.arange(FIRST_YEAR, LAST_YEAR + 1, dtype=float)
 BASE = BASE_YEAR - FIRST_YEAR  # index of the base year
@@ -59,7 +61,8 @@ class Market:
     """Every number of one scenario: segment -> metric -> array over YEARS."""
 
     values: dict[str, Series]
-    utilisation: np.ndarray  # global (and every company's) capacity utilisation per year
+    utilisation: np.ndarray  # Global capacity utilisation per year (volume / capacity)
+    supply: Supply | None = None  # capacity by plant and type, utilisation by type (supply.py)
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class MarketRecipes:
 
     segments: dict[str, Series | Recipe]
     utilisation: np.ndarray  # years, or (draws, years) when utilisation varies by draw
+    supply: Supply | None = None
 
     def series(self, segment: str) -> Series:
         """Every metric of one segment (computed now when it is a recipe)."""
@@ -78,7 +82,7 @@ class MarketRecipes:
     def materialise(self) -> Market:
         """Compute every segment: the Market of one scenario."""
         values = {name: self.series(name) for name in self.segments}
-        return Market(values=values, utilisation=np.array(self.utilisation))
+        return Market(values=values, utilisation=np.array(self.utilisation), supply=self.supply)
 
 
 def fill_series(params: dict[str, Input], name: str) -> np.ndarray:
@@ -194,8 +198,7 @@ def _show(value: Input) -> str:
 
 def _exceeds(metric: str, remainder: np.ndarray) -> Callable[[], str]:
     return lambda: (f"the listed companies exceed the global {metric} in "
-                    f"{_first_bad_year(remainder < 0)}; lower company capacities or raise "
-                    "top5_capacity_share_2023")
+                    f"{_first_bad_year(remainder < 0)}; check the plants of producers.csv")
 
 
 def compute_market(dataset: Dataset, params: dict[str, float]) -> Market:
@@ -270,26 +273,19 @@ def market_recipes(dataset: Dataset, params: dict[str, Input]) -> MarketRecipes:
     revenue = petroleum_revenue + coal_revenue
     price = revenue * 1000.0 / volume
 
-    # capacity (companies set the global level through the top-5 share) -------------------
-    companies = dataset.companies
-    capacity_2023 = np.array(
-        [params[dataset.company_capacity_key(c)] if c.first_year <= BASE_YEAR <= c.last_year else 0.0
-         for c in companies])
-    top5 = np.sort(capacity_2023)[::-1][:5].sum()
-    _require(top5 > 0, "the five largest companies have no 2023 capacity; top-5 share is undefined")
-    top5_share = value("top5_capacity_share_2023")
-    _require(np.asarray(top5_share) > 0, "top5_capacity_share_2023 must be above 0")
-    global_capacity_2023 = top5 / top5_share
-    _require(np.isfinite(global_capacity_2023), "top5_capacity_share_2023 must be above 0")
-    utilisation_2023 = base_volume / global_capacity_2023
-    utilisation = np.broadcast_to(utilisation_2023, (*utilisation_2023.shape[:-1], len(YEARS)))
-    capacity = volume / utilisation
+    # capacity, utilisation and producers (supply.py) -------------------------------------
+    supply = compute_supply(dataset, params, {TYPES[0]: petroleum_volume, TYPES[1]: coal_volume},
+                            {TYPES[0]: petroleum_price, TYPES[1]: coal_price})
+    capacity = supply.capacity
+    utilisation = supply.utilisation
 
     segments[GLOBAL] = {"volume": volume, "revenue": revenue, "price": price, "capacity": capacity}
     segments[TYPES[0]] = {"volume": petroleum_volume, "revenue": petroleum_revenue,
                           "price": petroleum_price}
     segments[TYPES[1]] = {"volume": coal_volume, "revenue": revenue - petroleum_revenue,
                           "price": coal_price}
+    for kind in TYPES:  # capacity by type: its plants and its capacity not yet announced
+        segments[kind]["capacity"] = supply.announced[kind] + supply.unannounced[kind]
 
     def application(app_volume: np.ndarray) -> Recipe:
         return lambda: {"volume": app_volume, "revenue": revenue * (app_volume / volume),
@@ -318,7 +314,7 @@ def market_recipes(dataset: Dataset, params: dict[str, Input]) -> MarketRecipes:
             share = china_share if name == "China" else (
                 outside_china * (weights[name] / weight_total))
             return {"volume": volume * share, "revenue": revenue * share,
-                    "capacity": capacity * share, "price": price}
+                    "capacity": supply.country_capacity(name), "price": price}
         return series
 
     def region(members: list[Recipe]) -> Recipe:
@@ -337,34 +333,9 @@ def market_recipes(dataset: Dataset, params: dict[str, Input]) -> MarketRecipes:
         segments[name] = region([countries[c.name] for c in dataset.countries if c.region == name])
     segments.update(countries)
 
-    # companies ----------------------------------------------------------------------------
-    capacity_index = capacity / capacity[..., BASE, None]
-    price_by_type = {TYPES[0]: petroleum_price, TYPES[1]: coal_price}
-
-    def company(entity: Company, base_capacity: float, with_price: bool = True) -> Recipe:
-        def series() -> Series:
-            raw = params[dataset.company_capacity_key(entity)]
-            active = (entity.first_year <= YEAR_ARRAY) & (entity.last_year >= YEAR_ARRAY)
-            company_capacity = (base_capacity or raw) * capacity_index
-            if not active.all():  # np.where only where it changes a number (speed with draws)
-                company_capacity = np.where(active, company_capacity, 0.0)
-            company_volume = company_capacity * utilisation
-            company_revenue = company_volume * price_by_type[entity.type] / 1000.0
-            if not with_price:  # for Others, which needs only the sums
-                return {"capacity": company_capacity, "volume": company_volume,
-                        "revenue": company_revenue}
-            with np.errstate(invalid="ignore", divide="ignore"):
-                company_price = company_revenue * 1000.0 / company_volume
-            selling = company_volume > 0
-            if not selling.all():
-                company_price = np.where(selling, company_price, np.nan)
-            return {"capacity": company_capacity, "volume": company_volume,
-                    "revenue": company_revenue, "price": company_price}
-        return series
-
-    listed = [company(entity, base) for entity, base in zip(companies, capacity_2023, strict=False)]
-    sums = [company(entity, base, with_price=False)
-            for entity, base in zip(companies, capacity_2023, strict=False)]
+    # companies: named producers from their plants; Others closes to Global ------------------
+    companies = dataset.companies
+    sums = [company_recipe(supply, entity.name, with_price=False) for entity in companies]
 
     def others() -> Series:
         total = segments[GLOBAL]
@@ -378,6 +349,6 @@ def market_recipes(dataset: Dataset, params: dict[str, Input]) -> MarketRecipes:
         rest["price"] = rest["revenue"] * 1000.0 / rest["volume"]
         return rest
 
-    segments.update({entity.name: recipe for entity, recipe in zip(companies, listed, strict=False)})
+    segments.update({entity.name: company_recipe(supply, entity.name) for entity in companies})
     segments[OTHERS] = others
-    return MarketRecipes(segments=segments, utilisation=utilisation)
+    return MarketRecipes(segments=segments, utilisation=utilisation, supply=supply)

@@ -59,7 +59,10 @@ NUMERIC_COMPANY_FIELDS = ("capacity", "volume", "revenue", "price", "share", "ut
 METHODS = {
     GLOBAL: "derived: volume = world anode x artificial-graphite share x coke per tonne of anode; "
             "revenue = sum over types of volume x price / 1,000; price = revenue / volume; "
-            "capacity = volume / utilisation (2023 utilisation from the top-5 calibration, report:S6)",
+            "capacity = the anode capacity of every plant in producers.csv (nameplate x anode "
+            "share while it runs) plus capacity not yet announced where a type's utilisation would "
+            "pass utilisation_ceiling; the independent refiners' anode share makes the top five "
+            "hold report:S6's 48% of 2023 capacity",
     "Petroleum-based": "derived: Global volume x petroleum-based share path; price by type",
     "Coal-based": "derived: Global volume less petroleum-based volume; price = petroleum-based "
                   "price x coal_price_ratio",
@@ -69,13 +72,17 @@ METHODS = {
                         " / _forecast",
     "Energy Storage": "derived: 23% of 2023 volume (report:S2), 68% CAGR 2020-2023 (report:S4), "
                       "3.0x 2023 by 2030 (report:S3)",
-    OTHERS: "derived: Global less every listed company, for capacity, volume and revenue",
+    OTHERS: "derived: Global less every listed company, for capacity, volume and revenue: the "
+            "groups of producers.csv (other Chinese needle-coke producers, independent refiners, "
+            "other producers outside China) and the capacity not yet announced",
 }
 METRIC_DEFINITIONS = {
     "revenue": "revenue in US$ million = volume (kt) x price (US$/t) / 1,000",
     "volume": "sales volume (consumption) in kt of negative coke",
     "price": "average price in US$/t = revenue / volume",
-    "capacity": "production capacity in kt/yr (companies, regions, Global)",
+    "capacity": "anode-coke capacity in kt/yr: nameplate x the share serving anode material "
+                "(plants of producers.csv, with capacity not yet announced; companies, regions, "
+                "countries, Global)",
 }
 
 
@@ -141,8 +148,10 @@ class Model:
         inputs = {key: a.value for key, a in self.dataset.assumptions.items()}
         for country in self.dataset.countries:
             inputs[self.dataset.country_weight_key(country)] = country.weight
-        for company in self.dataset.companies:
-            inputs[self.dataset.company_capacity_key(company)] = company.capacity_2023_kt
+        for plant in self.dataset.plants:
+            inputs[self.dataset.plant_capacity_key(plant)] = plant.capacity_kt
+            if plant.anode_share is not None:
+                inputs[self.dataset.plant_anode_share_key(plant)] = plant.anode_share
         return inputs
 
     def _apply_overrides(self, defaults: dict[str, float], overrides: Mapping[str, object]
@@ -353,13 +362,13 @@ class Model:
             if field_name == "share":
                 return self.share(company_name, year_number, "revenue", scenario)
             if field_name == "utilisation":
-                scenario_name = self.resolve_scenario(scenario)
-                if not company.first_year <= year_number <= company.last_year:
+                capacity = self.value(company_name, year_number, "capacity", scenario)
+                if capacity <= 0:
                     raise NotAvailableError(f"{company_name} does not produce in {year_number} "
                                             f"({company.first_year}-{company.last_year})")
-                return float(self.markets[scenario_name].utilisation[year_number - FIRST_YEAR])
+                return self.value(company_name, year_number, "volume", scenario) / capacity
             if field_name == "rank":
-                return self.ranking(year_number, scenario=scenario).index(company_name) + 1
+                return self.rank(company_name, year_number, scenario=scenario)
             return self.value(company_name, year_number, field_name, scenario)
         facts: dict[str, Callable[[], object]] = {
             "hq_country": lambda: company.hq_country,
@@ -376,28 +385,38 @@ class Model:
 
     def ranking(self, year: int = BASE_YEAR, metric: str = "revenue", scenario: str = "base"
                 ) -> list[str]:
-        """Listed companies ordered by `metric` in `year`, largest first (ties by name)."""
+        """Listed companies ordered by `metric` in `year`, largest first; companies with equal
+        values keep the order of companies.csv (they share a rank, see `rank`)."""
         year_number = self._year(year)
         metric_name = self.resolve_metric(metric)
         scenario_name = self.resolve_scenario(scenario)
         names = [c for c in self._members["company"] if c != OTHERS]
-        return sorted(names, key=lambda c: (-self._flat[(c, year_number, metric_name, scenario_name)], c))
+        return sorted(names, key=lambda c: -self._flat[(c, year_number, metric_name, scenario_name)])
+
+    def rank(self, company: str, year: int = BASE_YEAR, metric: str = "revenue",
+             scenario: str = "base") -> int:
+        """1 + the number of listed companies with a larger `metric` in `year`: equal values
+        share a rank (a tie: 1, 2, 2, 4), within a relative 1e-12."""
+        name = self._companies.resolve(company)
+        year_number = self._year(year)
+        metric_name = self.resolve_metric(metric)
+        scenario_name = self.resolve_scenario(scenario)
+        own = self._flat[(name, year_number, metric_name, scenario_name)]
+        larger = sum(1 for c in self._members["company"]
+                     if c != OTHERS and self._flat[(c, year_number, metric_name, scenario_name)]
+                     > own + 1e-12 * abs(own))
+        return larger + 1
 
     def tier(self, company: str) -> str:
-        """Tier 1: the five largest by 2023 capacity (report S6); tier 2: other producers of
-        100 kt/yr or more; tier 3: the rest."""
+        """Tier 1: ranked in the top five by 2023 capacity (report S6; a tie at fifth place
+        counts); tier 2: other producers with 100 kt/yr of anode capacity or more in 2023;
+        tier 3: the rest."""
         name = self._companies.resolve(company)
-        ranked = self.ranking(BASE_YEAR, "capacity")
-        if name in ranked[:5]:
+        if self.rank(name, BASE_YEAR, "capacity") <= 5:
             return "Tier 1"
-        if self.dataset_capacity(name) >= 100:
+        if self.value(name, BASE_YEAR, "capacity") >= 100:
             return "Tier 2"
         return "Tier 3"
-
-    def dataset_capacity(self, company: str) -> float:
-        """The company's stated capacity input (kt/yr, 2023 terms)."""
-        entity = next(c for c in self.dataset.companies if c.name == company)
-        return self._inputs["base"][self.dataset.company_capacity_key(entity)]
 
     def _latest_news(self, company: str) -> str:
         items = sorted((n for n in self.dataset.news if n["company"] == company),
@@ -456,10 +475,15 @@ class Model:
             key = self.dataset.country_weight_key(country)
             rows.append((key, base[key], "share", country.source,
                          f"{country.name}: weight in the non-China share ({country.region})"))
-        for company in self.dataset.companies:
-            key = self.dataset.company_capacity_key(company)
-            rows.append((key, base[key], "kt/yr", company.source,
-                         f"{company.name}: capacity in 2023 terms ({company.type})"))
+        for plant in self.dataset.plants:
+            key = self.dataset.plant_capacity_key(plant)
+            rows.append((key, base[key], "kt/yr", plant.capacity_source,
+                         f"{plant.producer}, {plant.site}: nameplate {plant.product} capacity "
+                         f"({plant.type}, {plant.country})"))
+            if plant.anode_share is not None:
+                key = self.dataset.plant_anode_share_key(plant)
+                rows.append((key, base[key], "share", plant.anode_share_source,
+                             f"{plant.producer}, {plant.site}: share of its capacity serving anodes"))
         for scenario, inputs in self._inputs.items():
             if scenario == "base":
                 continue

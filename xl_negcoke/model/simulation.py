@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from xl_negcoke.errors import AssumptionError, InvalidArgumentError, NotAvailableError
-from xl_negcoke.model.dataset import ASSUMPTION_KEYS, FIRST_YEAR, YEARS, Dataset, Uncertainty
+from xl_negcoke.model.dataset import FIRST_YEAR, YEARS, Dataset, Uncertainty, input_kind
 from xl_negcoke.model.market import MarketRecipes, market_recipes
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class Driver(Uncertainty):
         its key allows; unchanged when `value` is the file's base."""
         low, high, sd = item.low, item.high, item.sd
         if value != item.base:
-            kind = ASSUMPTION_KEYS[item.key][0]
+            kind = input_kind(item.key)
             if kind == "level" and item.base != 0:
                 factor = value / item.base
                 low, high = low * factor, high * factor

@@ -412,19 +412,27 @@ class _Writer:
         base = year_column(BASE_YEAR)
         ws[f"A{header}"] = "Rank"
         ws[f"B{header}"] = "Company"
+        ws[f"C{header}"] = "Order of 3.1 rows"  # helper: equal ranks ordered as in 3.1
         ws[f"{base}{header}"] = BASE_YEAR
         styles.header_row(ws, header, base)
         first, last = min(facts_rows.values()), max(facts_rows.values())
+        rank_column = columns["rank"]
         names = ref(facts_sheet, f"$A${first}:$A${last}", ws.title)
-        ranks = ref(facts_sheet, f"${columns['rank']}${first}:${columns['rank']}${last}", ws.title)
+        ranks = ref(facts_sheet, f"${rank_column}${first}:${rank_column}${last}", ws.title)
+        order = f"$C${header + 1}:$C${header + len(self.companies)}"
         table_first, table_last = min(placed.rows.values()), max(placed.rows.values())
         values = ref(placed.sheet, f"${base}${table_first}:${base}${table_last}", ws.title)
         labels = ref(placed.sheet, f"$A${table_first}:$A${table_last}", ws.title)
-        for k in range(1, len(self.companies) + 1):
+        for k, company in enumerate(self.companies, start=1):
             row = header + k
-            ws[f"A{row}"] = k
+            own = ref(facts_sheet, f"${rank_column}${facts_rows[company]}", ws.title)
+            earlier = ref(facts_sheet, f"${rank_column}${first}:${rank_column}${facts_rows[company] - 1}",
+                          ws.title)
+            # the k-th row of 3.1 takes the position rank + the number of equal ranks above it
+            ws[f"C{row}"] = f"={own}" if k == 1 else f"={own}+COUNTIF({earlier},{own})"
+            ws[f"A{row}"] = f"=INDEX({ranks},MATCH({k},{order},0))"
             ws[f"A{row}"].alignment = styles.LEFT
-            ws[f"B{row}"] = f"=INDEX({names},MATCH(A{row},{ranks},0))"
+            ws[f"B{row}"] = f"=INDEX({names},MATCH({k},{order},0))"
             ws[f"{base}{row}"] = f"=INDEX({values},MATCH(B{row},{labels},0))"
             ws[f"{base}{row}"].number_format = styles.NUMBER_FORMATS["revenue"]
 

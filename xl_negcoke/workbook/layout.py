@@ -90,7 +90,8 @@ class CompanyFacts:
 
 @dataclass(frozen=True)
 class Ranking:
-    """Companies ordered by 2023 revenue: native INDEX/MATCH on the ranks of CompanyFacts."""
+    """Companies ordered by 2023 revenue: native INDEX/MATCH on the ranks of CompanyFacts; equal
+    ranks are shown as ties, in the order of CompanyFacts (a helper column orders them)."""
 
     title: str
     table: str

@@ -94,8 +94,14 @@ def write_sources(ws: Worksheet, model: Model) -> None:
         entries.append(("countries.csv", country.name, value_of(dataset.country_weight_key(country)),
                         country.source))
     for company in dataset.companies:
-        entries.append(("companies.csv", company.name,
-                        value_of(dataset.company_capacity_key(company)), company.source))
+        entries.append(("companies.csv", company.name, company.type, company.source))
+    for plant in dataset.plants:
+        label = f"{plant.producer}, {plant.site}"
+        entries.append(("producers.csv", f"{label}: capacity (kt/yr)",
+                        value_of(dataset.plant_capacity_key(plant)), plant.capacity_source))
+        share = (value_of(dataset.plant_anode_share_key(plant)) if plant.anode_share is not None
+                 else "calibrated (report S6)")
+        entries.append(("producers.csv", f"{label}: anode share", share, plant.anode_share_source))
     for scenario, values in dataset.scenarios.items():
         for key, item in values.items():
             entries.append(("scenarios.csv", f"{scenario}.{key}", value_of(f"{scenario}.{key}"),
