@@ -15,7 +15,7 @@ from xl_negcoke.model.dataset import DEFAULT_DATA_DIR, PROVENANCE_PREFIXES
 
 DATA_FILES = ("assumptions.csv", "countries.csv", "companies.csv", "scenarios.csv",
               "company_news.csv", "claims.csv", "years.csv", "producers.csv")
-OPTIONAL_FILES = ("uncertainty.csv",)  # ranges for simulations (tests/test_simulation.py)
+OPTIONAL_FILES = ("uncertainty.csv", "conflicts.csv")  # ranges for simulations; the conflicts register
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_every_row_names_its_source(file):
     with (DEFAULT_DATA_DIR / file).open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert rows
-    columns = [c for c in rows[0] if c.endswith("source")]  # producers.csv: one per number
+    columns = [c for c in rows[0] if "source" in c]  # producers.csv: one per number
     assert columns, f"{file} has no source column"
     for number, row in enumerate(rows, start=2):
         for column in columns:

@@ -38,11 +38,12 @@ MODEL = load_model()
 FORECAST_YEARS = [year for year in YEARS if year > MODEL.base_year]
 KEY_DRIVERS = {"anode_world_kt_2030", "energy_storage_multiple_2030", "consumer_battery_growth_forecast",
                "petroleum_price_growth_forecast", "coal_price_ratio", "coke_per_anode_t",
-               "china_share_change_per_year_forecast", "top5_capacity_share_2023"}
+               "china_share_change_per_year_forecast", "utilisation_ceiling",
+               "anode_share_cnpc_refineries", "anode_share_sinopec_refineries"}
 #: (dimension, segments) that must sum to Global, and the metrics they carry.
 DIMENSIONS = {dimension: MODEL.segments(dimension)
               for dimension in ("type", "application", "region", "country", "company")}
-SUMMED_METRICS = {"type": ("volume", "revenue"), "application": ("volume", "revenue"),
+SUMMED_METRICS = {"type": ("volume", "revenue", "capacity"), "application": ("volume", "revenue"),
                   "region": ("volume", "revenue", "capacity"),
                   "country": ("volume", "revenue", "capacity"),
                   "company": ("volume", "revenue", "capacity")}
@@ -107,9 +108,15 @@ def test_every_key_driver_has_a_range():
 
 @pytest.mark.parametrize("key", sorted(KEY_DRIVERS))
 def test_each_range_is_centred_on_the_base_value_and_sourced(key):
-    """The mode (triangular) or mean (normal) equals assumptions.csv exactly; the source has a prefix."""
+    """The mode (triangular) or mean (normal) equals assumptions.csv (a plant's input: its
+    producers.csv value, and the range its low..high) exactly; the source has a prefix."""
     item = MODEL.dataset.uncertainty[key]
-    assert item.base == MODEL.dataset.assumptions[key].value
+    plant = next((p for p in MODEL.dataset.plants if key == f"anode_share_{p.plant}"), None)
+    if plant is None:
+        assert item.base == MODEL.dataset.assumptions[key].value
+    else:
+        assert (item.low, item.base, item.high) == (plant.anode_share_low, plant.anode_share,
+                                                    plant.anode_share_high)
     assert item.low < item.base < item.high
     assert item.source.split(";")[0].strip().startswith(PROVENANCE_PREFIXES)
     assert (item.sd is not None) == (item.distribution == "normal")
@@ -160,7 +167,7 @@ def edit_row(folder: Path, key: str, column: str, value: str) -> int:
         ("coke_per_anode_t", "base", "1.95", "base 1.95 lies outside low..high (1.2 to 1.9)"),
         ("coke_per_anode_t", "high", "abc", "'abc' is not a number"),
         ("coke_per_anode_t", "low", "-1", "coke_per_anode_t must not be negative, not -1"),
-        ("top5_capacity_share_2023", "high", "1.2", "is a share and must lie between 0 and 1"),
+        ("utilisation_ceiling", "high", "1.2", "is a share and must lie between 0 and 1"),
         ("petroleum_price_growth_forecast", "low", "-1.5", "is a growth rate and must be above -1"),
         ("coal_price_ratio", "sd", "", "empty value"),
         ("coal_price_ratio", "sd", "0", "sd must be above 0, not 0"),
@@ -272,18 +279,18 @@ def test_the_vectorised_normal_quantile_equals_pythons():
 def test_ranges_move_with_an_overridden_base_value():
     """Levels scale with the base, rates and shares shift, and shares stay inside 0-1."""
     model = load_model(overrides={"coke_per_anode_t": 1.8, "petroleum_price_growth_forecast": 0.03,
-                                  "top5_capacity_share_2023": 0.3})
+                                  "utilisation_ceiling": 0.7})
     drivers = {d.key: d for d in model.simulate(1_000).drivers}
     assert (drivers["coke_per_anode_t"].low, drivers["coke_per_anode_t"].high) == pytest.approx((1.44, 2.28))
     assert drivers["coke_per_anode_t"].base == 1.8
     assert (drivers["petroleum_price_growth_forecast"].low,
             drivers["petroleum_price_growth_forecast"].high) == pytest.approx((-0.035, 0.112))
-    assert (drivers["top5_capacity_share_2023"].low,
-            drivers["top5_capacity_share_2023"].high) == pytest.approx((0.161, 0.40))
+    assert (drivers["utilisation_ceiling"].low,
+            drivers["utilisation_ceiling"].high) == pytest.approx((0.60, 0.80))
     coal = Driver.centred_on(MODEL.dataset.uncertainty["coal_price_ratio"], 1.8)
     assert (coal.low, coal.base, coal.high, coal.sd) == pytest.approx((1.5, 1.8, 2.0, 0.1))
-    share = Driver.centred_on(MODEL.dataset.uncertainty["top5_capacity_share_2023"], 0.95)
-    assert share.high == 1.0 and share.low == pytest.approx(0.811)
+    share = Driver.centred_on(MODEL.dataset.uncertainty["utilisation_ceiling"], 0.95)
+    assert share.high == 1.0 and share.low == pytest.approx(0.85)
 
 
 # -------------------------------------------------------------------------------------------
@@ -367,8 +374,9 @@ def test_ranges_that_allow_an_impossible_market_are_refused():
     with pytest.raises(AssumptionError, match="the uncertainty ranges allow an impossible market: "
                        "the assumptions leave Power Battery a negative volume"):
         model.simulate(1_000)
-    crowded = load_model(overrides={"top5_capacity_share_2023": 0.55})
-    with pytest.raises(AssumptionError, match="listed companies exceed the global"):
+    crowded = load_model(overrides={"anode_share_cnpc_refineries": 0.02})  # range cut to 0-0.17
+    assert crowded.concentration(5, 2023) == pytest.approx(0.48, abs=1e-12)
+    with pytest.raises(AssumptionError, match="report S6 cannot hold"):
         crowded.simulate(1_000)
 
 
@@ -437,7 +445,8 @@ def test_the_named_scenarios_sit_inside_the_p5_p95_band(simulation, facts, scena
         (("Global", 2030.5, 50), InvalidArgumentError, "is not a whole year"),
         (("Atlantis", 2030, 50), UnknownNameError, 'unknown segment "Atlantis"'),
         (("Global", 2030, 50, "profit"), UnknownNameError, 'unknown metric "profit"'),
-        (("Coal-based", 2030, 50, "capacity"), NotAvailableError, "capacity is not available by type"),
+        (("Energy Storage", 2030, 50, "capacity"), NotAvailableError,
+         "capacity is not available by application"),
         (("Indian Oil", 2023, 50, "price"), NotAvailableError, "Indian Oil has no price in 2023"),
     ],
 )
@@ -491,7 +500,7 @@ def test_sensitivity_outputs_equal_the_model_with_that_one_driver_moved(simulati
             expected = load_model(overrides={row.driver: value}).value(GLOBAL, 2030)
             assert output == pytest.approx(expected, rel=1e-12), row.driver
     swings = dict(zip(frame["driver"], frame["swing"], strict=True))
-    assert swings["energy_storage_multiple_2030"] == 0 and swings["top5_capacity_share_2023"] == 0
+    assert swings["energy_storage_multiple_2030"] == 0 and swings["anode_share_sinopec_refineries"] == 0
     assert frame["driver"][0] in ("anode_world_kt_2030", "petroleum_price_growth_forecast")
 
 

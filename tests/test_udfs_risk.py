@@ -202,7 +202,7 @@ BAD_ASSUMPTIONS = [
     ("coke_per_anode_t", "single value"), ("#REF!", "#REF!"),
     ([["key", "value"], ["energy_storage_multiple_2030", 9]],
      "uncertainty ranges allow an impossible market"),
-    ([["key", "value"], ["top5_capacity_share_2023", 0.55]], "listed companies exceed the global"),
+    ([["key", "value"], ["anode_share_cnpc_refineries", 0.02]], "report S6 cannot hold"),
 ]
 
 
@@ -217,8 +217,8 @@ def _corpus() -> list[tuple[object, tuple, str]]:
         cases.append((NEGCOKE_RANGE, ("Global", 2030, value), hint))
     for value, hint in BAD_METRICS:
         cases.append((NEGCOKE_RANGE, ("Global", 2030, 90, value), hint))
-    cases.append((NEGCOKE_RANGE, ("Coal", 2030, 50, "capacity"),
-                  "capacity is not available by type (Coal-based)"))
+    cases.append((NEGCOKE_RANGE, ("Storage", 2030, 50, "capacity"),
+                  "capacity is not available by application (Energy Storage)"))
     cases.append((NEGCOKE_RANGE, ("Indian Oil", 2023, 50, "price"), "Indian Oil has no price in 2023"))
     for value, hint in BAD_ASSUMPTIONS:
         cases.append((NEGCOKE_RANGE, ("Global", 2030, 90, None, value), hint))
@@ -230,7 +230,7 @@ def _corpus() -> list[tuple[object, tuple, str]]:
             cases.append((NEGCOKE_SENSITIVITY, ("Global", value), hint))
     for value, hint in BAD_METRICS:
         cases.append((NEGCOKE_SENSITIVITY, ("Global", 2030, value), hint))
-    cases.append((NEGCOKE_SENSITIVITY, ("Petroleum", 2030, "capacity"), "capacity is not available"))
+    cases.append((NEGCOKE_SENSITIVITY, ("Power Battery", 2030, "capacity"), "capacity is not available"))
     for value, hint in BAD_ASSUMPTIONS:
         cases.append((NEGCOKE_SENSITIVITY, (None, None, None, value), hint))
     return cases

@@ -476,7 +476,8 @@ def _read_producers(
                             row, "product")
         capacity = table.number(row, values, "capacity_kt")
         if capacity < 0:
-            raise DataError(table.name, f"capacity must not be negative, not {capacity:g}", row, "capacity_kt")
+            raise DataError(table.name, f"capacity must not be negative, not {capacity:g}", row,
+                            "capacity_kt")
         capacity_low, capacity_high = _range(table, row, values, "capacity", capacity, (0.0, math.inf))
         first = _plant_year(table, row, values, "first_year", PLANT_YEARS[0])
         last = _plant_year(table, row, values, "last_year", PLANT_YEARS[1])
@@ -645,8 +646,9 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
         data_dir = os.environ.get(DATA_ENVIRONMENT_VARIABLE) or DEFAULT_DATA_DIR
     directory = Path(data_dir)
     if not directory.is_dir():
-        raise DataError(str(directory), "not a folder (expected a data folder with assumptions.csv, years.csv, "
-                        "countries.csv, companies.csv, producers.csv, scenarios.csv, company_news.csv, claims.csv)")
+        raise DataError(str(directory), "not a folder (expected a data folder with assumptions.csv, "
+                        "years.csv, countries.csv, companies.csv, producers.csv, scenarios.csv, "
+                        "company_news.csv, claims.csv)")
     assumptions, raw_a = _read_assumptions(directory)
     countries, raw_c = _read_countries(directory)
     companies, raw_co = _read_companies(directory, countries)

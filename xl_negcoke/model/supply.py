@@ -11,15 +11,16 @@ Every number starts from a plant of data/producers.csv (data/README.md explains 
   `top5_capacity_share_2023` (S6: 48%) of 2023 capacity:
   share = (top-5 capacity / 0.48 - every other plant's 2023 capacity) / the group's 2023
   nameplate. It is held in every year the group runs.
-* **Capacity not yet announced.** Demand by type (the market's Petroleum-based and Coal-based
-  volumes) can outgrow the plants that are announced. In a year after the base year in which a
-  type's utilisation would pass `utilisation_ceiling`, capacity not yet announced is added to
-  bring it back to the ceiling: unannounced = max(0, volume / ceiling - announced). It belongs
-  to no named producer (it is in Others) and is located pro rata to the type's announced
-  capacity by country. Up to the base year the plants alone are the capacity.
-* **Utilisation** of a type = its volume / its capacity: in (0, ceiling] after the base year,
-  in (0, 1] up to it (a volume the plants cannot make is an AssumptionError); Global
-  utilisation = Global volume / Global capacity.
+* **Capacity not yet announced** (or, before the base year, not identified). Demand by type
+  (the market's Petroleum-based and Coal-based volumes) can outgrow the plants of
+  producers.csv. In a year in which a type's utilisation would pass `utilisation_ceiling`,
+  capacity is added to bring it back to the ceiling: unannounced = max(0, volume / ceiling -
+  announced). It belongs to no named producer (it is in Others) and is located pro rata to the
+  type's announced capacity by country. The base year is the exception: report S6 sets its
+  capacity, so there the plants alone must make the volume.
+* **Utilisation** of a type = its volume / its capacity: in (0, ceiling], and in the base year
+  in (0, 1] (a volume the plants cannot make is an AssumptionError); Global utilisation =
+  Global volume / Global capacity.
 * **Companies.** A producer's volume = the anode capacity of each of its plants x the
   utilisation of the plant's type; its revenue = that volume x the price of the type. So no
   producer ever makes more than its capacity, and the named producers with the groups and the
@@ -44,9 +45,8 @@ from xl_negcoke.model.dataset import BASE_YEAR, FIRST_YEAR, LAST_YEAR, TYPES, Da
 YEAR_ARRAY = np.arange(FIRST_YEAR, LAST_YEAR + 1, dtype=float)
 BASE = BASE_YEAR - FIRST_YEAR
 TOP_N = 5  # report S6: the top five producers
-# capacity not yet announced is added only after the base year: up to it, the plants are the
-# capacity (and report S6 is computed on them)
-FORECAST = (YEAR_ARRAY > BASE_YEAR).astype(float)
+# capacity not identified is added in every year but the base year, whose capacity report S6 sets
+TOPPED_UP = (YEAR_ARRAY != BASE_YEAR).astype(float)
 Input = float | np.ndarray
 Series = dict[str, np.ndarray]
 
@@ -163,8 +163,9 @@ def compute_supply(dataset: Dataset, params: Mapping[str, Input], volumes: Mappi
     group_2023 = _sum([plant_anode_capacity(p, params[dataset.plant_capacity_key(p)], 1.0)
                        for p in calibrated])[..., BASE]
     if np.any(group_2023 <= 0):
-        _fail("the plants with a calibrated anode share have no 2023 capacity, so report S6 "
-              "(top-5 share of 2023 capacity) cannot be met; give them a capacity above 0")
+        keys = ", ".join(dataset.plant_capacity_key(p) for p in calibrated)
+        _fail(f"the plants with a calibrated anode share have no 2023 capacity, so report S6 "
+              f"(top-5 share of 2023 capacity) cannot be met; give {keys} a value above 0")
     share = (top / target - others_2023) / group_2023
     if np.any((share < 0) | (share > 1)):
         low, high = float(np.min(share)), float(np.max(share))
@@ -185,7 +186,7 @@ def compute_supply(dataset: Dataset, params: Mapping[str, Input], volumes: Mappi
     for kind in TYPES:
         announced[kind] = _sum([plant_capacity[p.plant] for p in dataset.plants if p.type == kind])
         needed = volumes[kind] / _column(ceiling)
-        unannounced[kind] = np.maximum(needed - announced[kind], 0.0) * FORECAST
+        unannounced[kind] = np.maximum(needed - announced[kind], 0.0) * TOPPED_UP
         total = announced[kind] + unannounced[kind]
         with np.errstate(invalid="ignore", divide="ignore"):
             type_utilisation[kind] = np.where(total > 0, volumes[kind] / total, 0.0)
@@ -193,8 +194,8 @@ def compute_supply(dataset: Dataset, params: Mapping[str, Input], volumes: Mappi
         if np.any(over):
             year = int(YEAR_ARRAY[np.argmax(np.any(over.reshape(-1, len(YEAR_ARRAY)), axis=0))])
             _fail(f"the {kind} plants of producers.csv cannot make the {year} volume (utilisation "
-                  "above 100%); raise their capacity_kt_ or anode_share_ inputs, or lower the "
-                  "volume (coke_per_anode_t, anode_world_kt)")
+                  "above 100% in the year report S6 sets capacity); raise their capacity_kt_ or "
+                  "anode_share_ inputs, or lower the volume (coke_per_anode_t, anode_world_kt)")
         if np.any(announced[kind] <= 0) and np.any(unannounced[kind] > 0):
             _fail(f"{kind} needs capacity in a year without any {kind} plant in producers.csv, "
                   "so the capacity not yet announced has no country; add a plant of that type")

@@ -235,7 +235,10 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
                 ("Assumptions", "Every input is on the Assumptions sheet with its unit and "
                  "source; edit the blue cells or switch the scenario."),
                 ("Caveats", "No public source sizes negative coke itself; regional splits outside "
-                 "China and company capacities outside China are labelled assumptions."),
+                 "China and company capacities outside China are labelled assumptions. Capacity "
+                 "is anode-coke capacity: the part of needle-coke plants and refinery "
+                 "low-sulphur coke that serves anodes (producers.csv); the independent refiners' "
+                 "share is set so that report S6 holds."),
             )),
         )),
         Sheet("2 Market size", "2 Overall market size", (
@@ -288,9 +291,11 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
                   "capacity", chart="bar"),
             Concentration("8.3 Top-3 and top-5 share of 2023 capacity", "company.capacity",
                           BASE_YEAR),
-            Table("region.capacity", "8.4 Capacity by region (kt/yr)", "region", "capacity"),
-            Ratio("8.5 Utilisation by region (production / capacity)", "region.volume",
-                  "region.capacity"),
+            Table("region.capacity", "8.4 Capacity by region (kt/yr, where the plants are)",
+                  "region", "capacity"),
+            Table("type.capacity", "8.5 Capacity by type (kt/yr)", "type", "capacity"),
+            Table("type.volume", "8.6 Sales volume by type (kt)", "type", "volume"),
+            Ratio("8.7 Utilisation by type (volume / capacity)", "type.volume", "type.capacity"),
         )),
         Sheet("9 Trends", "9 Trends, drivers, restraints and opportunities", (
             Claims("9.1 The report's claims, with their figures and sources"),
