@@ -538,9 +538,10 @@ def _read_conflicts(directory: Path) -> tuple[tuple[Conflict, ...], bytes]:
 def _read_correlations(directory: Path, uncertainty: dict[str, Uncertainty]
                        ) -> tuple[tuple[Correlation, ...], bytes]:
     """correlations.csv, when the folder has one: pairs of uncertainty.csv drivers and their
-    correlation (strictly between -1 and 1); a driver is in at most one pair."""
-    if not (directory / CORRELATIONS_FILE).is_file():
-        return (), b""
+    correlation (strictly between -1 and 1); a driver is in at most one pair. Read only with an
+    uncertainty.csv (the simulation then reports the missing ranges)."""
+    if not (directory / CORRELATIONS_FILE).is_file() or not uncertainty:
+        return (), b""  # without ranges there are no draws to correlate
     table = _Table(directory, CORRELATIONS_FILE, ("key", "with_key", "correlation", "source"))
     found: list[Correlation] = []
     used: set[str] = set()
