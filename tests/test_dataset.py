@@ -15,7 +15,8 @@ from xl_negcoke.model.dataset import DEFAULT_DATA_DIR, PROVENANCE_PREFIXES
 
 DATA_FILES = ("assumptions.csv", "countries.csv", "companies.csv", "scenarios.csv",
               "company_news.csv", "claims.csv", "years.csv", "producers.csv")
-OPTIONAL_FILES = ("uncertainty.csv", "conflicts.csv")  # ranges for simulations; the conflicts register
+OPTIONAL_FILES = ("uncertainty.csv", "correlations.csv",  # ranges for simulations (test_simulation.py)
+                  "conflicts.csv")  # disagreements between sources (test_conflicts.py)
 
 
 @pytest.fixture
@@ -81,14 +82,16 @@ def test_embedded_dataset_is_the_default():
 
 @pytest.mark.parametrize("file", DATA_FILES + OPTIONAL_FILES)
 def test_every_row_names_its_source(file):
-    """Every row of every data file has a source whose first ';' part starts with a prefix.
+    """Every row of every data file has a source (conflicts.csv: both sources) whose first ';'
+    part starts with a prefix.
 
     Later parts may be prose (e.g. "assumption: no public figure; calcination ... 1.5"), so
     only the first item of the list is required to carry a prefix."""
     with (DEFAULT_DATA_DIR / file).open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert rows
-    columns = [c for c in rows[0] if "source" in c]  # producers.csv: one per number
+    columns = [c for c in rows[0] if c in ("source", "source_a", "source_b")
+               or c.endswith("_source")]  # producers.csv: one per number
     assert columns, f"{file} has no source column"
     for number, row in enumerate(rows, start=2):
         for column in columns:
@@ -220,11 +223,14 @@ def test_share_outside_zero_to_one(data):
     assert "between 0 and 1" in message
 
 
-def test_country_weights_not_summing_to_one(data):
-    """Country weights that do not sum to 1 name the file, the column and the sum."""
-    set_cell(data, "countries.csv", ("country", "Canada"), "weight", "0.5")
+@pytest.mark.parametrize("column", ["weight", "weight_2030"])
+def test_country_weights_all_zero_outside_china(data, column):
+    """Weights (kt of anode made) that are all 0 outside China name the file and the column:
+    they could not split the non-China share."""
+    for country in ("Japan", "South Korea", "United States", "Nordic Countries"):
+        set_cell(data, "countries.csv", ("country", country), column, "0")
     message = load_error(data)
-    assert message.startswith("countries.csv, column weight: weights sum to 1.48")
+    assert message.startswith(f"countries.csv, column {column}: every {column} outside China is 0")
 
 
 def test_duplicate_assumption_key(data):
@@ -335,7 +341,7 @@ def test_row_with_too_many_fields(data):
     rows = read_rows(path)
     rows[5].append("extra")
     write_rows(path, rows)
-    assert load_error(data) == "countries.csv, row 6: 6 fields but the header has 5"
+    assert load_error(data) == "countries.csv, row 6: 7 fields but the header has 6"
 
 
 def test_invalid_scenario_name(data):
@@ -357,12 +363,13 @@ def test_data_error_carries_file_row_and_column(data):
 
 
 def test_every_year_has_a_status_in_order():
-    """years.csv gives each year 2019-2030 one status; statuses run actual, estimate, forecast."""
+    """years.csv gives each year 2019-2030 one status: 2019-2020 estimates (no world figure),
+    2021-2024 actuals (world figures or stated growth), 2025-2030 forecasts."""
     from xl_negcoke.model.model import load_model
 
     model = load_model()
     statuses = [model.status(year) for year in model.years]
-    assert statuses == ["actual"] * 5 + ["estimate"] + ["forecast"] * 6
+    assert statuses == ["estimate"] * 2 + ["actual"] * 4 + ["forecast"] * 6
     assert model.first_forecast_year() == 2025
 
 
@@ -377,5 +384,5 @@ def test_years_file_refuses_a_status_going_back(tmp_path):
     shutil.copytree(DEFAULT_DATA_DIR, folder)
     path = folder / "years.csv"
     path.write_text(path.read_text().replace("2026,forecast", "2026,actual"))
-    with pytest.raises(DataError, match=r"years.csv.*2026 is actual after a later status"):
+    with pytest.raises(DataError, match=r"years.csv.*2026 is actual after a forecast year"):
         load_dataset(folder)

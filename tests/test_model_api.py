@@ -325,11 +325,14 @@ def test_company_utilisation_only_while_it_produces(model):
 @pytest.mark.parametrize(
     ("key", "start", "contains"),
     [("S1", "S1 (report:S1): Power batteries take 62%", "62%"),
-     ("coke_per_anode_t", "coke_per_anode_t = 1.5 t/t: assumption:", "1.5"),
+     ("coke_per_anode_t", "coke_per_anode_t = 1.5 t/t: derived:", "1.3"),
+     ("S5", "S5 (report:S5): China holds 76%", "Conflicts: C2, C15, C22"),
+     ("C13", "C13 (Price) Petroleum-based price 2024: A imported anode coke", "taken: B"),
+     ("anode_world_kt_2024", "anode_world_kt_2024 = 2110 kt: source:", "Conflicts: C6, C7"),
      ("Power Battery", "Power Battery: derived:", "report:S1"),
      ("revenue", "revenue: revenue in US$ million", "volume"),
      ("China", "China: report:S5", "report:S5"),
-     ("Japan", "Japan: share of the non-China remainder 0.1971", "source:"),
+     ("Japan", "Japan: anode material made there 23 kt (2024), 23 kt (2030)", "source:"),
      ("Baolai Bio", "Baolai Bio: source:", "producers.csv")],
 )
 def test_source_of_keys_claims_segments_and_metrics(model, key, start, contains):
@@ -356,10 +359,11 @@ def test_assumptions_table_has_every_input_with_a_source(model):
     keys = set(frame["key"])
     assert {"coke_per_anode_t", "weight_japan", "capacity_kt_baolai_bio",
             "anode_share_sinopec_refineries", "high.energy_storage_multiple_2030",
-            "low.anode_world_kt_2030"} <= keys
+            "low.anode_cagr_2025_2030", "weight_2030_united_states"} <= keys
     assert "anode_share_independent_refiners" not in keys  # calibrated to report S6, no input
-    # assumptions, country weights, plant capacities, plant anode shares, scenario values
-    assert len(frame) == 33 + 25 + 27 + 26 + 8
+    # assumptions.csv rows, two weights per country (2024, 2030), plant capacities, plant anode
+    # shares, scenario values
+    assert len(frame) == 35 + 2 * 25 + 27 + 26 + 8
 
 
 def test_frame_is_every_number_tidy(model):

@@ -77,9 +77,9 @@ def test_s6_and_s15_conflicts_are_recorded():
     with (DEFAULT_DATA_DIR / "conflicts.csv").open(newline="", encoding="utf-8") as handle:
         rows = {row["id"]: row for row in csv.DictReader(handle)}
     assert rows["C50"]["source_a"] == "report:S6" and "29.2%" in rows["C50"]["value_b"]
-    assert rows["C51"]["source_a"] == rows["C52"]["source_a"] == "report:S15"
-    assert MODEL.company("Shandong Jingyang", "type") == "Petroleum-based"  # S15: coal (C51)
-    assert MODEL.company("Mitsubishi Chemical", "type") == "Coal-based"  # S15: petroleum (C52)
+    assert rows["C3"]["source_a"] == rows["C4"]["source_a"] == "report:S15"
+    assert MODEL.company("Shandong Jingyang", "type") == "Petroleum-based"  # S15: coal (C3)
+    assert MODEL.company("Mitsubishi Chemical", "type") == "Coal-based"  # S15: petroleum (C4)
 
 
 def test_global_capacity_2019_is_the_needle_coke_plants():
@@ -233,13 +233,15 @@ def test_s6_that_cannot_hold_is_one_line():
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ceiling=st.floats(0.3, 1.0), share=st.floats(0.0, 1.0),
        plant=st.sampled_from([p.plant for p in DATASET.plants if p.anode_share is not None]),
-       capacity=st.floats(0.0, 5000.0), world=st.floats(2000.0, 30000.0))
-def test_supply_invariants_for_any_inputs(ceiling, share, plant, capacity, world):
-    """For any ceiling, plant share, plant capacity and 2030 demand: S6 holds, utilisation is in
-    (0, ceiling], capacity >= output for every producer, countries sum to Global."""
+       capacity=st.floats(0.0, 5000.0), growth=st.floats(-0.2, 0.6))
+def test_supply_invariants_for_any_inputs(ceiling, share, plant, capacity, growth):
+    """For any ceiling, plant share, plant capacity and demand growth 2026-2030: S6 holds,
+    utilisation is in (0, 1] (and at most the ceiling outside 2023), capacity >= output for every
+    producer, countries sum to Global."""
     try:
         model = load_model(overrides={"utilisation_ceiling": ceiling, f"anode_share_{plant}": share,
-                                      f"capacity_kt_{plant}": capacity, "anode_world_kt_2030": world})
+                                      f"capacity_kt_{plant}": capacity,
+                                      "anode_cagr_2025_2030": growth})
     except AssumptionError as error:
         assert "report S6 cannot hold" in str(error) or "cannot make the" in str(error)
         assume(False)

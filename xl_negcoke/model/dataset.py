@@ -40,7 +40,10 @@ CALIBRATED = "calibrated"  # producers.csv anode_share of the plants that close 
 PLANT_YEARS = (1950, 2100)  # plants may start before the model's first year
 YEARS_FILE = "years.csv"  # the status of every year: actual, estimate or forecast
 YEAR_STATUSES = ("actual", "estimate", "forecast")
-MAX_UNCERTAIN_DRIVERS = 12  # simulate() checks the 2^n corners of the ranges
+MAX_UNCERTAIN_DRIVERS = 16  # simulate() checks the 2^n corners of the ranges
+CORRELATIONS_FILE = "correlations.csv"  # optional: correlations between drivers of uncertainty.csv
+CONFLICTS_FILE = "conflicts.csv"  # disagreements between sources: both values and the side taken
+CONFLICT_SIDES = ("source_a", "source_b", "both", "neither")
 
 # Every scalar input of the model: key -> (kind, unit). Kinds: "share" must lie in 0..1,
 # "level" must be >= 0, "rate" is any finite number above -1, "change" any finite number.
@@ -51,20 +54,24 @@ _SCALARS: dict[str, tuple[str, str]] = {
     "energy_storage_share_2023": ("share", "share"),
     "energy_storage_cagr_2020_2023": ("rate", "rate"),
     "energy_storage_multiple_2030": ("level", "x"),
+    "anode_growth_2025": ("rate", "rate"),
+    "anode_cagr_2025_2030": ("rate", "rate"),
     "consumer_battery_growth_history": ("rate", "rate"),
     "consumer_battery_growth_forecast": ("rate", "rate"),
     "petroleum_share_2023": ("share", "share"),
     "petroleum_share_change_per_year": ("change", "share/yr"),
     "petroleum_price_growth_forecast": ("rate", "rate"),
     "coal_price_ratio": ("level", "x"),
+    "china_price_ratio": ("level", "x"),
     "china_revenue_share_2023": ("share", "share"),
+    "china_share_change_per_year_history": ("change", "share/yr"),
     "china_share_change_per_year_forecast": ("change", "share/yr"),
     "top5_capacity_share_2023": ("share", "share"),
     "utilisation_ceiling": ("share", "share"),
 }
 SERIES: dict[str, tuple[tuple[int, ...], str, str]] = {
     # series -> (anchor years, kind, unit); years between anchors are interpolated by the model.
-    "anode_world_kt": ((2019, 2020, 2021, 2022, 2023, 2024, 2025, 2030), "level", "kt"),
+    "anode_world_kt": ((2019, 2020, 2021, 2022, 2023, 2024), "level", "kt"),
     "artificial_graphite_share": ((2019, 2021, 2022, 2024), "share", "share"),
     "petroleum_price_usd_per_t": ((2019, 2020, 2021, 2022, 2023, 2024), "level", "US$/t"),
 }
@@ -104,12 +111,45 @@ def slug(name: str) -> str:
 
 @dataclass(frozen=True)
 class Country:
-    """One country or sub-region of the report's §6, with its share of the non-China remainder."""
+    """One country or sub-region of the report's §6, with its weight in the non-China remainder:
+    the anode material made there (kt) in 2024 (held back to 2019) and by 2030 (linear between)."""
 
     name: str
     region: str
     aliases: tuple[str, ...]
     weight: float
+    source: str
+    weight_2030: float = 0.0
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two sources that disagree on one claim: both values, the side the model takes, and why."""
+
+    id: str
+    topic: str
+    claim: str
+    source_a: str
+    value_a: str
+    source_b: str
+    value_b: str
+    side_taken: str
+    why: str
+
+    def text(self) -> str:
+        """One line: the claim, both sides and the one taken."""
+        taken = {"source_a": "A", "source_b": "B", "both": "both", "neither": "neither"}[self.side_taken]
+        return (f"{self.id} ({self.topic}) {self.claim}: A {self.value_a} [{self.source_a}]; "
+                f"B {self.value_b} [{self.source_b}]; taken: {taken}, {self.why}")
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """The correlation (Gaussian copula) between two drivers of uncertainty.csv."""
+
+    key: str
+    with_key: str
+    correlation: float
     source: str
 
 
@@ -206,9 +246,14 @@ class Dataset:
     uncertainty: dict[str, Uncertainty] = field(default_factory=dict)  # empty: no uncertainty.csv
     year_status: dict[int, YearStatus] = field(default_factory=dict)  # every year of YEARS
     plants: tuple[Plant, ...] = field(default=())
+    conflicts: tuple[Conflict, ...] = field(default=())  # empty: no conflicts.csv
+    correlations: tuple[Correlation, ...] = field(default=())  # empty: no correlations.csv
 
     def country_weight_key(self, country: Country) -> str:
         return f"weight_{slug(country.name)}"
+
+    def country_weight_2030_key(self, country: Country) -> str:
+        return f"weight_2030_{slug(country.name)}"
 
     def plant_capacity_key(self, plant: Plant) -> str:
         return f"{PLANT_CAPACITY_PREFIX}{plant.plant}"
@@ -348,7 +393,8 @@ def _read_assumptions(directory: Path) -> tuple[dict[str, Assumption], bytes]:
 
 
 def _read_countries(directory: Path) -> tuple[tuple[Country, ...], bytes]:
-    table = _Table(directory, "countries.csv", ("country", "region", "aliases", "weight", "source"))
+    table = _Table(directory, "countries.csv", ("country", "region", "aliases", "weight", "weight_2030",
+                                                "source"))
     countries: list[Country] = []
     seen: set[str] = set()
     for row, values in table.rows:
@@ -361,22 +407,25 @@ def _read_countries(directory: Path) -> tuple[tuple[Country, ...], bytes]:
             raise DataError(
                 table.name, f"unknown region {region!r}; valid: {', '.join(REGIONS)}", row, "region"
             )
-        weight = table.number(row, values, "weight")
-        if weight < 0:
-            raise DataError(table.name, f"weight must not be negative, not {weight:g}", row, "weight")
+        weights = []
+        for column in ("weight", "weight_2030"):
+            weight = table.number(row, values, column)
+            if weight < 0:
+                raise DataError(table.name, f"{column} must not be negative, not {weight:g}", row, column)
+            weights.append(weight)
         aliases = tuple(a.strip() for a in values["aliases"].split("|") if a.strip())
-        countries.append(Country(name, region, aliases, weight, table.source(row, values)))
+        countries.append(Country(name, region, aliases, weights[0], table.source(row, values),
+                                 weights[1]))
     if "china" not in seen:
         raise DataError(table.name, "China is missing; its share is set by china_revenue_share_2023")
     missing_regions = [r for r in REGIONS if not any(c.region == r for c in countries)]
     if missing_regions:
         raise DataError(table.name, f"region {missing_regions[0]!r} has no country", None, "region")
-    total = math.fsum(c.weight for c in countries)
-    if abs(total - 1.0) > 1e-9:
-        raise DataError(
-            table.name, f"weights sum to {total:.12g}, not 1 (they split the non-China share)",
-            None, "weight",
-        )
+    for column in ("weight", "weight_2030"):
+        total = math.fsum(getattr(c, column) for c in countries if c.name.casefold() != "china")
+        if not total > 0:
+            raise DataError(table.name, f"every {column} outside China is 0; at least one must be "
+                            "above 0 (the weights split the non-China share)", None, column)
     return tuple(countries), table.raw
 
 
@@ -598,16 +647,74 @@ def _read_years(directory: Path) -> tuple[dict[int, YearStatus], bytes]:
         if status not in YEAR_STATUSES:
             raise DataError(table.name, f"unknown status {status!r} (valid: {', '.join(YEAR_STATUSES)})",
                             row, "status")
-        rank = YEAR_STATUSES.index(status)
-        if rank < last_rank:
-            raise DataError(table.name, f"{year} is {status} after a later status (statuses run "
-                            "actual, then estimate, then forecast)", row, "status")
-        last_rank = rank
+        forecast = status == "forecast"
+        if last_rank and not forecast:
+            raise DataError(table.name, f"{year} is {status} after a forecast year (history years, "
+                            "actual or estimate, come first, then forecast years)", row, "status")
+        last_rank = int(forecast)
         statuses[year] = YearStatus(year, status, table.text(row, values, "basis"), table.source(row, values))
     missing = [year for year in YEARS if year not in statuses]
     if missing:
         raise DataError(table.name, f"no row for year {missing[0]} (every year {FIRST_YEAR}-{LAST_YEAR} needs one)")
     return dict(sorted(statuses.items())), table.raw
+
+
+def _read_conflicts(directory: Path) -> tuple[tuple[Conflict, ...], bytes]:
+    """conflicts.csv, when the folder has one: ids C1, C2, ... unique; both sources carry a
+    provenance prefix; side_taken is source_a, source_b, both or neither."""
+    if not (directory / CONFLICTS_FILE).is_file():
+        return (), b""
+    columns = ("id", "topic", "claim", "source_a", "value_a", "source_b", "value_b", "side_taken",
+               "why")
+    table = _Table(directory, CONFLICTS_FILE, columns)
+    found: list[Conflict] = []
+    seen: set[str] = set()
+    for row, values in table.rows:
+        for column in columns:
+            table.text(row, values, column)
+        ident = values["id"]
+        if not (ident[:1] == "C" and ident[1:].isdigit()):
+            raise DataError(table.name, f"id {ident!r} must be C followed by a number (C1, C2, ...)",
+                            row, "id")
+        if ident in seen:
+            raise DataError(table.name, f"duplicate id {ident!r}", row, "id")
+        seen.add(ident)
+        for column in ("source_a", "source_b"):
+            table.source(row, values, column)
+        if values["side_taken"] not in CONFLICT_SIDES:
+            raise DataError(table.name, f"unknown side_taken {values['side_taken']!r} (valid: "
+                            f"{', '.join(CONFLICT_SIDES)})", row, "side_taken")
+        found.append(Conflict(*(values[c] for c in columns)))
+    return tuple(found), table.raw
+
+
+def _read_correlations(directory: Path, uncertainty: dict[str, Uncertainty]
+                       ) -> tuple[tuple[Correlation, ...], bytes]:
+    """correlations.csv, when the folder has one: pairs of uncertainty.csv drivers and their
+    correlation (strictly between -1 and 1); a driver is in at most one pair. Read only with an
+    uncertainty.csv (the simulation then reports the missing ranges)."""
+    if not (directory / CORRELATIONS_FILE).is_file() or not uncertainty:
+        return (), b""  # without ranges there are no draws to correlate
+    table = _Table(directory, CORRELATIONS_FILE, ("key", "with_key", "correlation", "source"))
+    found: list[Correlation] = []
+    used: set[str] = set()
+    for row, values in table.rows:
+        keys = []
+        for column in ("key", "with_key"):
+            key = table.text(row, values, column)
+            if key not in uncertainty:
+                raise DataError(table.name, f"{key!r} has no range in {UNCERTAINTY_FILE}", row, column)
+            if key in used or key in keys:
+                raise DataError(table.name, f"{key!r} is already in a pair (one pair per driver)",
+                                row, column)
+            keys.append(key)
+        used.update(keys)
+        rho = table.number(row, values, "correlation")
+        if not -1.0 < rho < 1.0:
+            raise DataError(table.name, f"correlation {rho:g} must lie strictly between -1 and 1",
+                            row, "correlation")
+        found.append(Correlation(keys[0], keys[1], rho, table.source(row, values)))
+    return tuple(found), table.raw
 
 
 def _read_text_table(
@@ -657,6 +764,8 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
     scenarios, raw_s = _read_scenarios(directory)
     uncertainty, raw_u = _read_uncertainty(directory, plant_keys)
     year_status, raw_y = _read_years(directory)
+    conflicts, raw_x = _read_conflicts(directory)
+    correlations, raw_r = _read_correlations(directory, uncertainty)
     # checked row by row so the error names the file's own row (blank lines are skipped)
     news, raw_n = _read_text_table(
         directory, "company_news.csv", ("company", "date", "news", "source"),
@@ -667,7 +776,7 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
         unique="id",
     )
     digest = hashlib.sha256()
-    for raw in (raw_a, raw_c, raw_co, raw_s, raw_n, raw_cl, raw_u, raw_y, raw_p):
+    for raw in (raw_a, raw_c, raw_co, raw_s, raw_n, raw_cl, raw_u, raw_y, raw_x, raw_r, raw_p):
         digest.update(raw)
     files = ("assumptions.csv", "countries.csv", "companies.csv", "scenarios.csv",
              "company_news.csv", "claims.csv", YEARS_FILE, PRODUCERS_FILE)
@@ -684,4 +793,6 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
         uncertainty=uncertainty,
         year_status=year_status,
         plants=plants,
+        conflicts=conflicts,
+        correlations=correlations,
     )

@@ -152,16 +152,18 @@ def compute_supply(dataset: Dataset, params: Mapping[str, Input], volumes: Mappi
                 params[dataset.plant_anode_share_key(plant)])
 
     # report S6: the calibrated group closes the top five's share of 2023 capacity -----------
-    by_company = [_sum([plant_capacity[p.plant] for p in dataset.plants if p.producer == c.name])
-                  [..., BASE] for c in dataset.companies]
+    # (only the base year's column is needed: with draws, a (draws,) column per plant)
+    base_capacity = {name: values[..., BASE] for name, values in plant_capacity.items()}
+    by_company = [sum((base_capacity[p.plant] for p in dataset.plants if p.producer == c.name), 0.0)
+                  for c in dataset.companies]
     company_2023 = np.stack(np.broadcast_arrays(*by_company), axis=-1)  # (..., companies)
     top = np.sort(company_2023, axis=-1)[..., -TOP_N:].sum(axis=-1)
     target = params["top5_capacity_share_2023"]
     if np.any(np.asarray(target) <= 0):
         _fail("top5_capacity_share_2023 must be above 0 (report S6: 0.48)")
-    others_2023 = _sum(list(plant_capacity.values()))[..., BASE]
-    group_2023 = _sum([plant_anode_capacity(p, params[dataset.plant_capacity_key(p)], 1.0)
-                       for p in calibrated])[..., BASE]
+    others_2023 = sum(base_capacity.values(), 0.0)
+    group_2023 = sum((plant_anode_capacity(p, params[dataset.plant_capacity_key(p)], 1.0)[..., BASE]
+                      for p in calibrated), 0.0)
     if np.any(group_2023 <= 0):
         keys = ", ".join(dataset.plant_capacity_key(p) for p in calibrated)
         _fail(f"the plants with a calibrated anode share have no 2023 capacity, so report S6 "
@@ -189,13 +191,16 @@ def compute_supply(dataset: Dataset, params: Mapping[str, Input], volumes: Mappi
         unannounced[kind] = np.maximum(needed - announced[kind], 0.0) * TOPPED_UP
         total = announced[kind] + unannounced[kind]
         with np.errstate(invalid="ignore", divide="ignore"):
-            type_utilisation[kind] = np.where(total > 0, volumes[kind] / total, 0.0)
-        over = (volumes[kind] > total * (1 + 1e-12)) | ((volumes[kind] > 0) & (total <= 0))
-        if np.any(over):
-            year = int(YEAR_ARRAY[np.argmax(np.any(over.reshape(-1, len(YEAR_ARRAY)), axis=0))])
-            _fail(f"the {kind} plants of producers.csv cannot make the {year} volume (utilisation "
-                  "above 100% in the year report S6 sets capacity); raise their capacity_kt_ or "
-                  "anode_share_ inputs, or lower the volume (coke_per_anode_t, anode_world_kt)")
+            type_utilisation[kind] = volumes[kind] / total
+        if not np.all(total > 0):  # a type without volume or capacity that year
+            type_utilisation[kind] = np.where(total > 0, type_utilisation[kind], 0.0)
+        # every other year is topped up to the ceiling (<= 1); the base year has its plants only
+        base_volume, base_total = volumes[kind][..., BASE], total[..., BASE]
+        if np.any((base_volume > base_total * (1 + 1e-12)) | ((base_volume > 0) & (base_total <= 0))):
+            _fail(f"the {kind} plants of producers.csv cannot make the {BASE_YEAR} volume "
+                  "(utilisation above 100% in the year report S6 sets capacity); raise their "
+                  "capacity_kt_ or anode_share_ inputs, or lower the volume (coke_per_anode_t, "
+                  "anode_world_kt)")
         if np.any(announced[kind] <= 0) and np.any(unannounced[kind] > 0):
             _fail(f"{kind} needs capacity in a year without any {kind} plant in producers.csv, "
                   "so the capacity not yet announced has no country; add a plant of that type")

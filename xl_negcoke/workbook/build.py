@@ -122,7 +122,12 @@ class _Writer:
         self.cache_row = CACHE_FIRST_ROW
         self.percentile_rows: list[tuple[str, str, str, tuple[int, ...]]] = []  # for the Checks
         self.scenario_rows: dict[str, int] = {}  # scenario -> row of the Scenarios block
-        self.drivers = len(model.dataset.uncertainty)
+
+    def tornado_drivers(self, block: layout.Tornado) -> int:
+        """How many drivers move the tornado's output (the others are left out of its table).
+        The tornado does not depend on the draws, so one draw tells."""
+        simulation = self.model.simulate(1, 0)
+        return len(simulation.sensitivity(block.segment, block.year, block.metric))
 
     def call(self, ws: Worksheet, cells: str, formula: str) -> None:
         """Write a NEGCOKE_* call over `cells` (one cell or an array block) with a fallback.
@@ -176,9 +181,9 @@ class _Writer:
         if isinstance(block, layout.Scenarios):
             return 2 + len(block.scenarios)
         if isinstance(block, layout.Fan):
-            return 2 + len(block.percentiles) + 2
+            return 2 + len(block.percentiles) + 3
         if isinstance(block, layout.Tornado):
-            return 2 + 1 + self.drivers
+            return 2 + 1 + self.tornado_drivers(block)
         raise TypeError(f"unknown block {block!r}")
 
     def place(self, sheets: list[_Sheet]) -> None:
@@ -577,8 +582,15 @@ class _Writer:
                                             scenario=False))
                 ws[cell].number_format = styles.NUMBER_FORMATS[block.metric]
         base_row, band_row = header + len(block.percentiles) + 1, header + len(block.percentiles) + 2
+        rank_row = band_row + 1
         ws[f"A{base_row}"] = "Base scenario"
         ws[f"A{band_row}"] = f"Band P{block.percentiles[-1]} - P{block.percentiles[0]}"
+        ws[f"A{rank_row}"] = "Base scenario's percentile"
+        for year in range(block.start, LAST_YEAR + 1):
+            cell = f"{year_column(year)}{rank_row}"
+            self.call(ws, cell, negcoke("RANGE", block.segment, year, "base", block.metric,
+                                        scenario=False))
+            ws[cell].number_format = "0.0"
         low, high = rows[f"P{block.percentiles[0]}"], rows[f"P{block.percentiles[-1]}"]
         for year in range(block.start, LAST_YEAR + 1):
             column = year_column(year)
@@ -595,14 +607,15 @@ class _Writer:
 
     def _write_tornado(self, ws: Worksheet, block: layout.Tornado, top: int, sheet: _Sheet) -> None:
         header = top + 1
-        last_row = header + self.drivers
+        drivers = self.tornado_drivers(block)
+        last_row = header + drivers
         self.call(ws, f"A{header}:F{last_row}", negcoke("SENSITIVITY", block.segment, block.year,
                                                         block.metric, scenario=False))
         styles.header_row(ws, header, "H")
         ws[f"G{header}"] = "low - base"
         ws[f"H{header}"] = "high - base"
-        base = f"{year_column(block.year)}{top + 2 + self.drivers}"
-        ws[f"A{top + 2 + self.drivers}"] = f"Base scenario, {block.year}"
+        base = f"{year_column(block.year)}{top + 2 + drivers}"
+        ws[f"A{top + 2 + drivers}"] = f"Base scenario, {block.year}"
         self.call(ws, base, negcoke("FORECAST", block.segment, block.year, block.metric, "base",
                                     scenario=False))
         ws[base].number_format = styles.NUMBER_FORMATS[block.metric]
