@@ -150,16 +150,29 @@ def test_the_simulation_is_built_once_per_model(monkeypatch):
     (("Baolai", [[2025]], "Revenue"), ("Baolai Bio", 2025, "revenue")),
 ])
 def test_sensitivity_is_the_tornado_with_a_header_row(arguments, same_as):
-    """A header row, then one row per driver: key, P10, P90, output at each, swing (largest first)."""
+    """A header row, then one row per driver that moves the figure: key, P10, P90, output at each,
+    swing (largest first, never 0)."""
     table = NEGCOKE_SENSITIVITY(*arguments)
     frame = excel_simulation().sensitivity(*same_as)
     assert table[0] == list(SENSITIVITY_HEADER) == ["driver", "low value", "high value", "output at low",
                                                     "output at high", "swing"]
     assert table[1:] == [list(row) for row in frame.itertuples(index=False)]
-    assert len(table) == 1 + len(MODEL.dataset.uncertainty)
+    assert 3 <= len(table) <= 1 + len(MODEL.dataset.uncertainty)
+    assert all(row[5] > 0 for row in table[1:])
     assert all(isinstance(cell, float) for row in table[1:] for cell in row[1:])
     swings = [row[5] for row in table[1:]]
     assert swings == sorted(swings, reverse=True)
+
+
+def test_range_base_gives_the_base_cases_percentile():
+    """NEGCOKE_RANGE(segment, year, "base") is the percentile (0-100) of the 20,000 draws at or
+    below the base case: the draws at or below it number that percentage."""
+    simulation = excel_simulation()
+    value = NEGCOKE_RANGE("Global", 2030, "Base")
+    column = simulation.series("Global")[:, 2030 - 2019]
+    assert value == 100.0 * (column <= MODEL.value("Global", 2030) * (1 + 1e-12)).sum() / len(column)
+    assert NEGCOKE_RANGE("EV", 2027, " base ", "volume") == simulation.base_percentile(
+        "Power Battery", 2027, "volume")
 
 
 def test_sensitivity_follows_the_assumptions_range():
