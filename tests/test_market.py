@@ -21,8 +21,7 @@ RELATIVE = 1e-9
 
 DATASET = load_dataset()
 COUNTRY_NAMES = [c.name for c in DATASET.countries]
-PLANT_IDS = [p.plant for p in DATASET.plants]
-SHARE_PLANT_IDS = [p.plant for p in DATASET.plants if p.anode_share is not None]
+PLANT_IDS = [p.plant for p in DATASET.plants if p.anode_share is not None]  # calibrated: no input
 
 # Sensible ranges around the embedded values; some combinations are impossible markets (a share
 # path leaving 0-1, a negative Power Battery volume) and must be rejected with AssumptionError.
@@ -79,7 +78,7 @@ def overrides(draw: st.DrawFn) -> dict[str, float]:
         plant = draw(st.sampled_from(PLANT_IDS))
         values[f"capacity_kt_{plant}"] = draw(level(1.0, 20_000.0))
     if draw(st.booleans()):
-        plant = draw(st.sampled_from(SHARE_PLANT_IDS))
+        plant = draw(st.sampled_from(PLANT_IDS))
         values[f"anode_share_{plant}"] = draw(number(0.0, 1.0))
     return {draw(st.sampled_from(SCENARIO_PREFIXES)) + key: value for key, value in values.items()}
 

@@ -363,7 +363,7 @@ def test_assumptions_table_has_every_input_with_a_source(model):
     assert "anode_share_independent_refiners" not in keys  # calibrated to report S6, no input
     # assumptions.csv rows, two weights per country (2024, 2030), plant capacities, plant anode
     # shares, scenario values
-    assert len(frame) == 35 + 2 * 25 + 27 + 26 + 8
+    assert len(frame) == 35 + 2 * 25 + 26 + 26 + 8
 
 
 def test_frame_is_every_number_tidy(model):

@@ -263,8 +263,9 @@ class Dataset:
 
     def plant_input_keys(self) -> dict[str, str]:
         """Every plant input key -> its kind ("level" for capacities, "share" for anode
-        shares; a calibrated share is no input)."""
-        keys = {self.plant_capacity_key(p): "level" for p in self.plants}
+        shares). A plant whose share report S6 calibrates has no input: its anode capacity is
+        what S6 leaves, and its nameplate only shows the share that implies."""
+        keys = {self.plant_capacity_key(p): "level" for p in self.plants if p.anode_share is not None}
         keys.update({self.plant_anode_share_key(p): "share" for p in self.plants
                      if p.anode_share is not None})
         return keys

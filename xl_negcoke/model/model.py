@@ -154,8 +154,8 @@ class Model:
             inputs[self.dataset.country_weight_key(country)] = country.weight
             inputs[self.dataset.country_weight_2030_key(country)] = country.weight_2030
         for plant in self.dataset.plants:
-            inputs[self.dataset.plant_capacity_key(plant)] = plant.capacity_kt
-            if plant.anode_share is not None:
+            if plant.anode_share is not None:  # a calibrated plant has no input (report S6)
+                inputs[self.dataset.plant_capacity_key(plant)] = plant.capacity_kt
                 inputs[self.dataset.plant_anode_share_key(plant)] = plant.anode_share
         return inputs
 
@@ -508,11 +508,11 @@ class Model:
                          f"{country.name}: anode material made there by 2030 (weight, linear "
                          "from 2024)"))
         for plant in self.dataset.plants:
-            key = self.dataset.plant_capacity_key(plant)
-            rows.append((key, base[key], "kt/yr", plant.capacity_source,
-                         f"{plant.producer}, {plant.site}: nameplate {plant.product} capacity "
-                         f"({plant.type}, {plant.country})"))
-            if plant.anode_share is not None:
+            if plant.anode_share is not None:  # a calibrated plant has no input (report S6)
+                key = self.dataset.plant_capacity_key(plant)
+                rows.append((key, base[key], "kt/yr", plant.capacity_source,
+                             f"{plant.producer}, {plant.site}: nameplate {plant.product} capacity "
+                             f"({plant.type}, {plant.country})"))
                 key = self.dataset.plant_anode_share_key(plant)
                 rows.append((key, base[key], "share", plant.anode_share_source,
                              f"{plant.producer}, {plant.site}: share of its capacity serving anodes"))

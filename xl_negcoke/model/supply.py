@@ -162,12 +162,12 @@ def compute_supply(dataset: Dataset, params: Mapping[str, Input], volumes: Mappi
     if np.any(np.asarray(target) <= 0):
         _fail("top5_capacity_share_2023 must be above 0 (report S6: 0.48)")
     others_2023 = sum(base_capacity.values(), 0.0)
-    group_2023 = sum((plant_anode_capacity(p, params[dataset.plant_capacity_key(p)], 1.0)[..., BASE]
-                      for p in calibrated), 0.0)
+    # the calibrated plants' nameplate is data, not an input: S6 sets their anode capacity
+    group_2023 = sum((plant_anode_capacity(p, p.capacity_kt, 1.0)[..., BASE] for p in calibrated), 0.0)
     if np.any(group_2023 <= 0):
-        keys = ", ".join(dataset.plant_capacity_key(p) for p in calibrated)
-        _fail(f"the plants with a calibrated anode share have no 2023 capacity, so report S6 "
-              f"(top-5 share of 2023 capacity) cannot be met; give {keys} a value above 0")
+        _fail(f"the plants with a calibrated anode share ({', '.join(p.plant for p in calibrated)}) "
+              "have no 2023 capacity in producers.csv, so report S6 (top5_capacity_share_2023) "
+              "cannot be met")
     share = (top / target - others_2023) / group_2023
     if np.any((share < 0) | (share > 1)):
         low, high = float(np.min(share)), float(np.max(share))
@@ -177,8 +177,7 @@ def compute_supply(dataset: Dataset, params: Mapping[str, Input], volumes: Mappi
               f"{', '.join(sorted({p.producer for p in calibrated}))} (valid 0-1); change the "
               "plant capacities or anode shares, or top5_capacity_share_2023")
     for plant in calibrated:
-        plant_capacity[plant.plant] = plant_anode_capacity(
-            plant, params[dataset.plant_capacity_key(plant)], share)
+        plant_capacity[plant.plant] = plant_anode_capacity(plant, plant.capacity_kt, share)
 
     # capacity and utilisation by type --------------------------------------------------------
     ceiling = params["utilisation_ceiling"]

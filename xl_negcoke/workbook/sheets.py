@@ -97,10 +97,12 @@ def write_sources(ws: Worksheet, model: Model) -> None:
         entries.append(("companies.csv", company.name, company.type, company.source))
     for plant in dataset.plants:
         label = f"{plant.producer}, {plant.site}"
-        entries.append(("producers.csv", f"{label}: capacity (kt/yr)",
-                        value_of(dataset.plant_capacity_key(plant)), plant.capacity_source))
-        share = (value_of(dataset.plant_anode_share_key(plant)) if plant.anode_share is not None
-                 else "calibrated (report S6)")
+        if plant.anode_share is None:  # report S6 sets its anode capacity: no input
+            capacity, share = plant.capacity_kt, "calibrated (report S6)"
+        else:
+            capacity = value_of(dataset.plant_capacity_key(plant))
+            share = value_of(dataset.plant_anode_share_key(plant))
+        entries.append(("producers.csv", f"{label}: capacity (kt/yr)", capacity, plant.capacity_source))
         entries.append(("producers.csv", f"{label}: anode share", share, plant.anode_share_source))
     for scenario, values in dataset.scenarios.items():
         for key, item in values.items():
