@@ -60,13 +60,12 @@ def _column(value: Input) -> Input:
 
 def _sum(arrays: list[np.ndarray]) -> np.ndarray:
     """The sum of yearly arrays, some per draw (zeros for none): the yearly ones first, so each
-    per-draw array costs one addition."""
-    fixed = [a for a in arrays if np.ndim(a) <= 1]
-    total: np.ndarray = np.sum(fixed, axis=0) if fixed else np.zeros(len(YEAR_ARRAY))
-    for array in arrays:
-        if np.ndim(array) > 1:
-            total = total + array
-    return total
+    per-draw array costs one addition. A single array is returned as it is (callers never
+    write into a sum in place)."""
+    total: np.ndarray | None = None
+    for array in sorted(arrays, key=np.ndim):
+        total = array if total is None else total + array
+    return np.zeros(len(YEAR_ARRAY)) if total is None else total
 
 
 def _fail(message: str) -> None:
@@ -87,15 +86,17 @@ class Supply:
     calibrated_share: Input  # the anode share that closes report S6
     prices: Mapping[str, np.ndarray] = field(repr=False)  # type -> price (US$/t) per year
 
+    by_producer: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
+    by_country: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
+
     def plants_of(self, producer: str) -> list[Plant]:
         return [p for p in self.dataset.plants if p.producer == producer]
 
     def company(self, producer: str, with_price: bool = True) -> Series:
         """A producer's capacity, volume, revenue (and price, NaN in a year without volume):
         each type's capacity x that type's utilisation, at that type's price."""
-        plants = self.plants_of(producer)
-        by_type = {kind: _sum([self.plant_capacity[p.plant] for p in plants if p.type == kind])
-                   for kind in TYPES if any(p.type == kind for p in plants)}
+        by_type = {kind: self.by_producer[(producer, kind)] for kind in TYPES
+                   if (producer, kind) in self.by_producer}
         volumes = {kind: capacity * self.type_utilisation[kind] for kind, capacity in by_type.items()}
         capacity = _sum(list(by_type.values()))
         volume = _sum(list(volumes.values()))
@@ -110,14 +111,14 @@ class Supply:
     def country_capacity(self, country: str) -> np.ndarray:
         """Capacity located in `country`: its plants and its pro-rata part of the unannounced
         capacity of each type."""
-        total = _sum([self.plant_capacity[p.plant] for p in self.dataset.plants if p.country == country])
+        total: np.ndarray = np.zeros(len(YEAR_ARRAY))
         for kind in TYPES:
-            local = _sum([self.plant_capacity[p.plant] for p in self.dataset.plants
-                          if p.country == country and p.type == kind])
-            if np.any(local):
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    part = np.where(self.announced[kind] > 0, local / self.announced[kind], 0.0)
-                total = total + self.unannounced[kind] * part
+            local = self.by_country.get((country, kind))
+            if local is None:
+                continue
+            with np.errstate(invalid="ignore", divide="ignore"):
+                part = np.where(self.announced[kind] > 0, local / self.announced[kind], 0.0)
+            total = total + local + self.unannounced[kind] * part
         return total
 
 
@@ -205,9 +206,16 @@ def compute_supply(dataset: Dataset, params: Mapping[str, Input], volumes: Mappi
                   "so the capacity not yet announced has no country; add a plant of that type")
     capacity = _sum([announced[k] + unannounced[k] for k in TYPES])
     volume = _sum([volumes[k] for k in TYPES])
+    by_producer: dict[tuple[str, str], list[np.ndarray]] = {}
+    by_country: dict[tuple[str, str], list[np.ndarray]] = {}
+    for plant in dataset.plants:
+        by_producer.setdefault((plant.producer, plant.type), []).append(plant_capacity[plant.plant])
+        by_country.setdefault((plant.country, plant.type), []).append(plant_capacity[plant.plant])
     return Supply(dataset=dataset, plant_capacity=plant_capacity, announced=announced,
                   unannounced=unannounced, type_utilisation=type_utilisation, capacity=capacity,
-                  utilisation=volume / capacity, calibrated_share=share, prices=prices)
+                  utilisation=volume / capacity, calibrated_share=share, prices=prices,
+                  by_producer={key: _sum(arrays) for key, arrays in by_producer.items()},
+                  by_country={key: _sum(arrays) for key, arrays in by_country.items()})
 
 
 def company_recipe(supply: Supply, producer: str, with_price: bool = True) -> Callable[[], Series]:

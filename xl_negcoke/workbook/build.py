@@ -505,7 +505,7 @@ class _Writer:
     def _write_ratio(self, ws: Worksheet, block: layout.Ratio, top: int, sheet: _Sheet) -> None:
         numerator, denominator = self.tables[block.numerator], self.tables[block.denominator]
         header = top + 1
-        ws[f"A{header}"] = "Region"
+        ws[f"A{header}"] = DIMENSION_LABELS.get(numerator.dimension, "Segment")
         _row_array(ws, header, numerator, numerator.header_row)
         styles.header_row(ws, header, year_column(numerator.end))
         first, last = year_column(numerator.start), year_column(numerator.end)

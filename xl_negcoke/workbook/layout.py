@@ -318,8 +318,8 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
             Table("region.capacity", "8.4 Capacity by region (kt/yr, where the plants are)",
                   "region", "capacity"),
             Table("type.capacity", "8.5 Capacity by type (kt/yr)", "type", "capacity"),
-            Table("type.volume", "8.6 Sales volume by type (kt)", "type", "volume"),
-            Ratio("8.7 Utilisation by type (volume / capacity)", "type.volume", "type.capacity"),
+            Ratio("8.6 Utilisation by type (sales volume of 4 / capacity)", "type.volume",
+                  "type.capacity"),
         )),
         Sheet("9 Trends", "9 Trends, drivers, restraints and opportunities", (
             Claims("9.1 The report's claims, with their figures and sources"),
