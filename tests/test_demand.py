@@ -276,3 +276,24 @@ def test_every_assumption_moves_a_pinned_figure():
         if all(a == b for a, b in zip(base, moved, strict=True)):
             dead.append(key)
     assert dead == []
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def test_summary_shows_both_cagrs_side_by_side_and_the_base_cases_place(capsys):
+    """`xl-negcoke summary`: 2023, 2024 and 2030 with their statuses, CAGR 2023-30 and 2024-30
+    side by side (revenue from the hand-derived revenues), and where the base case sits."""
+    from xl_negcoke.cli import main
+
+    assert main(["summary"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "2023 (A)" in lines[1] and "2024 (A)" in lines[1] and "2030 (F)" in lines[1]
+    assert "CAGR 23-30" in lines[1] and "CAGR 24-30" in lines[1]
+    revenue = {y: VOLUMES[y] * global_price(y) / 1000 for y in (2023, 2024, 2030)}
+    cagrs = ((revenue[2030] / revenue[2023]) ** (1 / 7) - 1,
+             (revenue[2030] / revenue[2024]) ** (1 / 6) - 1)
+    row = next(line for line in lines if line.startswith("Revenue (US$ million)"))
+    assert row.split()[-2:] == [f"{cagrs[0] * 100:.1f}%", f"{cagrs[1] * 100:.1f}%"]
+    assert row.split()[-5:-2] == [f"{revenue[y]:,.1f}" for y in (2023, 2024, 2030)]
+    assert "the base case sits at P" in lines[-1]

@@ -73,7 +73,10 @@ def overrides(draw: st.DrawFn) -> dict[str, float]:
     values = {key: draw(SCALAR_VALUES[key]) for key in keys}
     if draw(st.booleans()):
         country = draw(st.sampled_from(COUNTRY_NAMES))
-        values[f"weight_{slug(country)}"] = draw(level(0.001, 1.0))
+        values[f"weight_{slug(country)}"] = draw(level(0.001, 100.0))
+    if draw(st.booleans()):
+        country = draw(st.sampled_from(COUNTRY_NAMES))
+        values[f"weight_2030_{slug(country)}"] = draw(level(0.001, 100.0))
     if draw(st.booleans()):
         plant = draw(st.sampled_from(PLANT_IDS))
         values[f"capacity_kt_{plant}"] = draw(level(1.0, 20_000.0))

@@ -79,8 +79,8 @@ def command_summary(args: argparse.Namespace) -> int:
     if scenario == "base" and model.dataset.uncertainty:
         simulation = model.simulate(SUMMARY_DRAWS, 0)
         low, middle, high = (simulation.percentile("Global", last, p) for p in (10, 50, 90))
-        print(f"Revenue {last}, {SUMMARY_DRAWS:,} draws (seed 0): P10 {_fmt(low, '')}, P50 {_fmt(middle, '')}, "
-              f"P90 {_fmt(high, '')}; the base case sits at P"
+        print(f"Revenue {last}, {SUMMARY_DRAWS:,} draws (seed 0): P10 {_fmt(low, '')}, "
+              f"P50 {_fmt(middle, '')}, P90 {_fmt(high, '')}; the base case sits at P"
               f"{simulation.base_percentile('Global', last):.0f}")
     return EXIT_OK
 

@@ -8,6 +8,7 @@ provenance column, so a reviewer reads every change in a diff.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import math
 import os
@@ -102,6 +103,7 @@ def input_kind(key: str) -> str:
     return "level"
 
 
+@functools.lru_cache(maxsize=4096)
 def slug(name: str) -> str:
     """Turn a display name into a key fragment: 'U.K.' -> 'u_k', 'Middle East & Africa' -> ..."""
     text = name.lower().replace("&", " and ")

@@ -154,13 +154,6 @@ def _column(value: Input) -> Input:
     return np.asarray(value, dtype=float)[:, None]
 
 
-def _hold(value: Input, count: int) -> np.ndarray:
-    """`count` years at `value` (a number or a column (draws, 1))."""
-    if np.ndim(value) == 0:
-        return np.full(count, value)
-    return np.broadcast_to(value, (*np.shape(value)[:-1], count))
-
-
 def _join(head: np.ndarray, tail: np.ndarray) -> np.ndarray:
     """Two runs of years side by side, broadcasting a single run to the draws of the other."""
     lead = np.broadcast_shapes(head.shape[:-1], tail.shape[:-1])

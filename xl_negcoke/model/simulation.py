@@ -368,9 +368,18 @@ class Simulation:
         return self._tornado
 
 
+#: Drivers that only scale every price by a positive factor (the seaborne price and its growth,
+#: China's price relative to it): no constraint changes sign with them (revenues scale, volumes
+#: and capacities do not move), so the corner check holds them at their base value.
+PRICE_SCALES = frozenset({"petroleum_price_usd_per_t_2024", "petroleum_price_growth_forecast",
+                          "china_price_ratio"})
+
+
 def _check_corners(dataset: Dataset, base_inputs: dict[str, float], drivers: tuple[Driver, ...]) -> None:
     """Raise AssumptionError when a corner of the ranges (each driver at its low or high end)
-    breaks a constraint of the model; every draw is then possible (the module docstring)."""
+    breaks a constraint of the model; every draw is then possible (the module docstring).
+    Drivers in PRICE_SCALES stay at base: they cannot break a constraint."""
+    drivers = tuple(d for d in drivers if d.key not in PRICE_SCALES)
     count = len(drivers)
     corners = (np.arange(2**count)[:, None] >> np.arange(count)) & 1  # one row per corner
     params: dict[str, object] = dict(base_inputs)

@@ -93,6 +93,8 @@ def write_sources(ws: Worksheet, model: Model) -> None:
     for country in dataset.countries:
         entries.append(("countries.csv", country.name, value_of(dataset.country_weight_key(country)),
                         country.source))
+        entries.append(("countries.csv", f"{country.name} (2030)",
+                        value_of(dataset.country_weight_2030_key(country)), country.source))
     for company in dataset.companies:
         entries.append(("companies.csv", company.name, company.type, company.source))
     for plant in dataset.plants:
@@ -108,6 +110,17 @@ def write_sources(ws: Worksheet, model: Model) -> None:
         for key, item in values.items():
             entries.append(("scenarios.csv", f"{scenario}.{key}", value_of(f"{scenario}.{key}"),
                             item.source))
+    for item in dataset.uncertainty.values():
+        spread = f", sd {item.sd:g}" if item.sd is not None else ""
+        entries.append(("uncertainty.csv", item.key, f"{item.distribution} {item.low:g} / "
+                        f"{item.base:g} / {item.high:g}{spread}", item.source))
+    for pair in dataset.correlations:
+        entries.append(("correlations.csv", f"{pair.key} ~ {pair.with_key}", pair.correlation,
+                        pair.source))
+    for conflict in dataset.conflicts:
+        entries.append(("conflicts.csv", f"{conflict.id}: {conflict.claim}",
+                        f"A {conflict.value_a} / B {conflict.value_b}",
+                        f"{conflict.source_a}; {conflict.source_b}"))
     for claim in dataset.claims:
         entries.append(("claims.csv", f"{claim['id']}: {claim['claim']}", claim["figure"],
                         claim["source"]))
