@@ -14,8 +14,9 @@ from xl_negcoke.model import load_dataset
 from xl_negcoke.model.dataset import DEFAULT_DATA_DIR, PROVENANCE_PREFIXES
 
 DATA_FILES = ("assumptions.csv", "countries.csv", "companies.csv", "scenarios.csv",
-              "company_news.csv", "claims.csv", "years.csv")
-OPTIONAL_FILES = ("uncertainty.csv",)  # ranges for simulations (tests/test_simulation.py)
+              "company_news.csv", "claims.csv", "years.csv", "producers.csv")
+OPTIONAL_FILES = ("uncertainty.csv", "correlations.csv",  # ranges for simulations (test_simulation.py)
+                  "conflicts.csv")  # disagreements between sources (test_conflicts.py)
 
 
 @pytest.fixture
@@ -68,7 +69,8 @@ def test_embedded_dataset_loads():
     assert dataset.files == DATA_FILES
     assert dataset.dataset_id.startswith("negcoke-")
     assert len(dataset.countries) == 25
-    assert len(dataset.companies) == 12
+    assert len(dataset.companies) == 14
+    assert len(dataset.plants) == 27
     assert set(dataset.scenarios) == {"high", "low"}
     assert [c["id"] for c in dataset.claims] == [f"S{n}" for n in range(1, 18)]
 
@@ -80,19 +82,24 @@ def test_embedded_dataset_is_the_default():
 
 @pytest.mark.parametrize("file", DATA_FILES + OPTIONAL_FILES)
 def test_every_row_names_its_source(file):
-    """Every row of every data file has a source whose first ';' part starts with a prefix.
+    """Every row of every data file has a source (conflicts.csv: both sources) whose first ';'
+    part starts with a prefix.
 
     Later parts may be prose (e.g. "assumption: no public figure; calcination ... 1.5"), so
     only the first item of the list is required to carry a prefix."""
     with (DEFAULT_DATA_DIR / file).open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert rows
+    columns = [c for c in rows[0] if c in ("source", "source_a", "source_b")
+               or c.endswith("_source")]  # producers.csv: one per number
+    assert columns, f"{file} has no source column"
     for number, row in enumerate(rows, start=2):
-        source = (row.get("source") or "").strip()
-        assert source, f"{file} row {number}: empty source"
-        first = source.split(";")[0].strip()
-        assert first.startswith(PROVENANCE_PREFIXES), f"{file} row {number}: {first!r}"
-        assert first.partition(":")[2].strip(), f"{file} row {number}: a prefix without text"
+        for column in columns:
+            source = (row.get(column) or "").strip()
+            assert source, f"{file} row {number}: empty {column}"
+            first = source.split(";")[0].strip()
+            assert first.startswith(PROVENANCE_PREFIXES), f"{file} row {number}: {first!r}"
+            assert first.partition(":")[2].strip(), f"{file} row {number}: a prefix without text"
 
 
 def test_every_data_file_is_known():
@@ -161,9 +168,9 @@ def test_non_numeric_value(data):
 
 
 def test_non_numeric_capacity(data):
-    """A company capacity that is not a number names file, row and column."""
-    row = set_cell(data, "companies.csv", ("company", "Yiwei"), "capacity_2023_kt", "n/a")
-    assert load_error(data) == (f"companies.csv, row {row}, column capacity_2023_kt: 'n/a' is not a "
+    """A plant capacity that is not a number names file, row and column."""
+    row = set_cell(data, "producers.csv", ("plant", "yiwei"), "capacity_kt", "n/a")
+    assert load_error(data) == (f"producers.csv, row {row}, column capacity_kt: 'n/a' is not a "
                                 "number; write digits with a point for decimals and no separators, "
                                 "e.g. 1650, 1.65 or 15%")
 
@@ -177,9 +184,37 @@ def test_negative_level(data):
 
 
 def test_negative_capacity(data):
-    """A negative company capacity names file, row and column."""
-    row = set_cell(data, "companies.csv", ("company", "PMC Tech"), "capacity_2023_kt", "-63")
-    assert load_error(data).startswith(f"companies.csv, row {row}, column capacity_2023_kt: ")
+    """A negative plant capacity names file, row and column."""
+    row = set_cell(data, "producers.csv", ("plant", "pmc_gwangyang"), "capacity_kt", "-63")
+    assert load_error(data).startswith(f"producers.csv, row {row}, column capacity_kt: ")
+
+
+def test_anode_share_outside_its_range(data):
+    """An anode share outside its own low..high range names the row and both ends."""
+    row = set_cell(data, "producers.csv", ("plant", "sinopec_refineries"), "anode_share", "0.2")
+    assert load_error(data) == (f"producers.csv, row {row}, column anode_share: anode_share 0.2 "
+                                "lies outside its range 0.03 to 0.1")
+
+
+def test_calibrated_share_of_a_listed_company_is_refused(data):
+    """Only a group in Others may close report S6: a listed company's calibrated share is refused."""
+    row = set_cell(data, "producers.csv", ("plant", "yiwei"), "anode_share", "calibrated")
+    assert load_error(data).startswith(f"producers.csv, row {row}, column anode_share: a "
+                                       "calibrated anode share closes report S6")
+
+
+def test_unknown_product(data):
+    """A product other than needle coke or anode-grade petcoke names the valid ones."""
+    row = set_cell(data, "producers.csv", ("plant", "seadrift"), "product", "pitch")
+    assert load_error(data) == (f"producers.csv, row {row}, column product: unknown product "
+                                "'pitch'; valid: needle coke, anode-grade petcoke")
+
+
+def test_company_without_a_plant(data):
+    """A company of companies.csv with no plant in producers.csv is named."""
+    set_cell(data, "producers.csv", ("plant", "seadrift"), "producer", "Someone Else")
+    assert load_error(data) == ("producers.csv, column producer: company 'Seadrift Coke' "
+                                "(companies.csv) has no plant producing in 2019-2030")
 
 
 def test_share_outside_zero_to_one(data):
@@ -190,11 +225,14 @@ def test_share_outside_zero_to_one(data):
     assert "between 0 and 1" in message
 
 
-def test_country_weights_not_summing_to_one(data):
-    """Country weights that do not sum to 1 name the file, the column and the sum."""
-    set_cell(data, "countries.csv", ("country", "Canada"), "weight", "0.5")
+@pytest.mark.parametrize("column", ["weight", "weight_2030"])
+def test_country_weights_all_zero_outside_china(data, column):
+    """Weights (kt of anode made) that are all 0 outside China name the file and the column:
+    they could not split the non-China share."""
+    for country in ("Japan", "South Korea", "United States", "Nordic Countries"):
+        set_cell(data, "countries.csv", ("country", country), column, "0")
     message = load_error(data)
-    assert message.startswith("countries.csv, column weight: weights sum to 1.48")
+    assert message.startswith(f"countries.csv, column {column}: every {column} outside China is 0")
 
 
 def test_duplicate_assumption_key(data):
@@ -308,7 +346,7 @@ def test_row_with_too_many_fields(data):
     rows = read_rows(path)
     rows[5].append("extra")
     write_rows(path, rows)
-    assert load_error(data) == "countries.csv, row 6: 6 fields but the header has 5"
+    assert load_error(data) == "countries.csv, row 6: 7 fields but the header has 6"
 
 
 def test_invalid_scenario_name(data):
@@ -330,12 +368,13 @@ def test_data_error_carries_file_row_and_column(data):
 
 
 def test_every_year_has_a_status_in_order():
-    """years.csv gives each year 2019-2030 one status; statuses run actual, estimate, forecast."""
+    """years.csv gives each year 2019-2030 one status: 2019-2020 estimates (no world figure),
+    2021-2024 actuals (world figures or stated growth), 2025-2030 forecasts."""
     from xl_negcoke.model.model import load_model
 
     model = load_model()
     statuses = [model.status(year) for year in model.years]
-    assert statuses == ["actual"] * 5 + ["estimate"] + ["forecast"] * 6
+    assert statuses == ["estimate"] * 2 + ["actual"] * 4 + ["forecast"] * 6
     assert model.first_forecast_year() == 2025
 
 
@@ -350,5 +389,5 @@ def test_years_file_refuses_a_status_going_back(tmp_path):
     shutil.copytree(DEFAULT_DATA_DIR, folder)
     path = folder / "years.csv"
     path.write_text(path.read_text().replace("2026,forecast", "2026,actual"))
-    with pytest.raises(DataError, match=r"years.csv.*2026 is actual after a later status"):
+    with pytest.raises(DataError, match=r"years.csv.*2026 is actual after a forecast year"):
         load_dataset(folder)

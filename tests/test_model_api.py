@@ -98,12 +98,12 @@ def test_value_rejects_a_bad_year(model, year, text):
         model.value("Global", year)
 
 
-def test_value_capacity_by_type_is_not_available(model):
-    """Capacity has no type split: NotAvailableError listing the metrics that exist."""
+def test_value_capacity_by_application_is_not_available(model):
+    """Capacity has no application split: NotAvailableError listing the metrics that exist."""
     with pytest.raises(NotAvailableError) as caught:
-        model.value("Coal-based", 2023, "capacity")
-    assert str(caught.value) == ("capacity is not available by type (Coal-based); use revenue, "
-                                 "volume, price")
+        model.value("Energy Storage", 2023, "capacity")
+    assert str(caught.value) == ("capacity is not available by application (Energy Storage); use "
+                                 "revenue, volume, price")
 
 
 def test_value_company_price_without_volume_is_not_available(model):
@@ -255,7 +255,8 @@ def test_segments_of_each_dimension(model):
     assert model.segments("region") == REGIONS
     assert len(model.segments("country")) == 25
     companies = model.segments("company")
-    assert companies[0] == "Baolai Bio" and companies[-1] == "Others" and len(companies) == 13
+    assert companies[0] == "China National Petroleum" and companies[-1] == "Others"
+    assert len(companies) == 15
     assert model.segments("Asia") == ["China", "Japan", "South Korea", "Southeast Asia", "India",
                                       "Rest of Asia"]
 
@@ -264,7 +265,7 @@ def test_segments_all_lists_every_segment_global_first(model):
     """segments("all") is Global then every type, application, region, country and company."""
     everything = model.segments("all")
     assert everything[0] == "Global"
-    assert len(everything) == len(set(everything)) == 1 + 2 + 3 + 5 + 25 + 13
+    assert len(everything) == len(set(everything)) == 1 + 2 + 3 + 5 + 25 + 15
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,17 +301,19 @@ def test_company_figures_and_facts(model):
     assert model.company("Mitsubishi Chemical", "type") == "Coal-based"
     assert model.company("Mitsubishi Chemical", "last_year") == 2027
     assert model.company("Baolai Bio", "tier") == "Tier 1"
-    assert model.company("Baolai Bio", "rank") == 1
+    assert model.company("Baolai Bio", "rank") == 4
     assert model.company("Baolai Bio", "share") == model.share("Baolai Bio", 2023)
     assert model.company("P66", "news").startswith("2024-09-30: ")
-    assert model.company("Yiwei", "source").startswith("derived:")
+    assert model.company("Yiwei", "source").startswith("source:")
 
 
 def test_company_utilisation_only_while_it_produces(model):
-    """Utilisation is the market's, and not available outside a company's years."""
+    """A company's utilisation is its type's (volume / capacity of Petroleum-based for ENEOS),
+    and not available outside its years."""
     utilisation = model.company("ENEOS", "utilization", 2027)
-    assert utilisation == pytest.approx(model.value("Global", 2027, "volume")
-                                        / model.value("Global", 2027, "capacity"), rel=1e-12)
+    assert utilisation == pytest.approx(model.value("Petroleum-based", 2027, "volume")
+                                        / model.value("Petroleum-based", 2027, "capacity"),
+                                        rel=1e-12)
     with pytest.raises(NotAvailableError, match="Mitsubishi Chemical does not produce in 2029"):
         model.company("Mitsubishi Chemical", "utilisation", 2029)
 
@@ -322,12 +325,15 @@ def test_company_utilisation_only_while_it_produces(model):
 @pytest.mark.parametrize(
     ("key", "start", "contains"),
     [("S1", "S1 (report:S1): Power batteries take 62%", "62%"),
-     ("coke_per_anode_t", "coke_per_anode_t = 1.5 t/t: assumption:", "1.5"),
+     ("coke_per_anode_t", "coke_per_anode_t = 1.5 t/t: derived:", "1.3"),
+     ("S5", "S5 (report:S5): China holds 76%", "Conflicts: C2, C15, C22"),
+     ("C13", "C13 (Price) Petroleum-based price 2024: A imported anode coke", "taken: B"),
+     ("anode_world_kt_2024", "anode_world_kt_2024 = 2110 kt: source:", "Conflicts: C6, C7"),
      ("Power Battery", "Power Battery: derived:", "report:S1"),
      ("revenue", "revenue: revenue in US$ million", "volume"),
      ("China", "China: report:S5", "report:S5"),
-     ("Japan", "Japan: share of the non-China remainder 0.1971", "source:"),
-     ("Baolai Bio", "Baolai Bio: derived:", "source:")],
+     ("Japan", "Japan: anode material made there 23 kt (2024), 23 kt (2030)", "source:"),
+     ("Baolai Bio", "Baolai Bio: source:", "producers.csv")],
 )
 def test_source_of_keys_claims_segments_and_metrics(model, key, start, contains):
     """source() gives provenance text for an assumption, claim, segment, country, company or
@@ -351,18 +357,22 @@ def test_assumptions_table_has_every_input_with_a_source(model):
     assert frame["key"].is_unique
     assert (frame["source"].str.strip() != "").all()
     keys = set(frame["key"])
-    assert {"coke_per_anode_t", "weight_japan", "capacity_2023_kt_baolai_bio",
-            "high.energy_storage_multiple_2030", "low.anode_world_kt_2030"} <= keys
-    assert len(frame) == 32 + 25 + 12 + 8
+    assert {"coke_per_anode_t", "weight_japan", "capacity_kt_baolai_bio",
+            "anode_share_sinopec_refineries", "high.energy_storage_multiple_2030",
+            "low.anode_cagr_2025_2030", "weight_2030_united_states"} <= keys
+    assert "anode_share_independent_refiners" not in keys  # calibrated to report S6, no input
+    # assumptions.csv rows, two weights per country (2024, 2030), plant capacities, plant anode
+    # shares, scenario values
+    assert len(frame) == 35 + 2 * 25 + 26 + 26 + 8
 
 
 def test_frame_is_every_number_tidy(model):
     """frame(): dimension, segment, year, metric, scenario, value; one row per number."""
     frame = model.frame()
     assert list(frame.columns) == ["dimension", "segment", "year", "metric", "scenario", "value"]
-    # per scenario and year: Global 4 metrics, types and applications 3, regions, countries and
+    # per scenario and year: Global and types 4 metrics, applications 3, regions, countries and
     # companies (with Others) 4
-    per_year = 4 + 3 * 2 + 3 * 3 + 4 * 5 + 4 * 25 + 4 * 13
+    per_year = 4 + 4 * 2 + 3 * 3 + 4 * 5 + 4 * 25 + 4 * 15
     assert len(frame) == per_year * len(YEARS) * 3
     assert not frame.duplicated(["segment", "year", "metric", "scenario"]).any()
     row = frame.query("segment == 'Asia' and year == 2029 and metric == 'capacity' and "
@@ -397,17 +407,24 @@ def test_unusable_override_values_are_assumption_errors(changes, text):
 
 
 def test_doubling_coke_per_anode_doubles_every_volume(model):
-    """coke_per_anode_t x 2 doubles every volume and revenue, keeps prices and capacities."""
+    """coke_per_anode_t x 2 doubles the volume and revenue of every market segment and keeps
+    every producer's capacity (plants do not follow demand); while utilisation stays under the
+    ceiling (2019: 25% -> 50%) every producer's volume doubles too."""
     doubled = load_model(overrides={"coke_per_anode_t": 3.0})
+    companies = set(model.segments("company"))
     for scenario in model.scenarios:
         for segment in model.segments("all"):
             for year in YEARS:
-                for metric, factor in (("volume", 2.0), ("revenue", 2.0)):
-                    assert doubled.value(segment, year, metric, scenario) == pytest.approx(
-                        factor * model.value(segment, year, metric, scenario), rel=1e-12)
-            if model.dimension_of(segment) not in ("type", "application"):
-                assert doubled.value(segment, 2030, "capacity", scenario) == pytest.approx(
-                    model.value(segment, 2030, "capacity", scenario), rel=1e-12)
+                if segment not in companies:
+                    for metric in ("volume", "revenue"):
+                        assert doubled.value(segment, year, metric, scenario) == pytest.approx(
+                            2.0 * model.value(segment, year, metric, scenario), rel=1e-12)
+                elif segment != "Others":
+                    assert doubled.value(segment, year, "capacity", scenario) == pytest.approx(
+                        model.value(segment, year, "capacity", scenario), rel=1e-12)
+            if segment in companies:
+                assert doubled.value(segment, 2019, "volume", scenario) == pytest.approx(
+                    2.0 * model.value(segment, 2019, "volume", scenario), rel=1e-12)
 
 
 def test_percent_text_override():

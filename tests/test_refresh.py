@@ -46,8 +46,8 @@ from xl_negcoke.workbook.refresh import (
 )
 
 OLD_COKE, NEW_COKE = 1.5, 1.6
-BAOLAI = "Baolai Bio,Baolai,China,Petroleum-based,"
-CAPACITY_ROW = (f"{BAOLAI}439.0,", f"{BAOLAI}450.0,")
+BAOLAI = "baolai_bio,Baolai Bio,site not stated,China,Petroleum-based,needle coke,"
+CAPACITY_ROW = (f"{BAOLAI}260,260,438.9,", f"{BAOLAI}270,260,438.9,")
 PNG = bytes.fromhex(  # a 1x1 red PNG, so no imaging library is needed to make one
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415478"
     "9c63f8cfc0000003010100c9fe92ef0000000049454e44ae426082")
@@ -66,12 +66,12 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 @pytest.fixture(scope="session")
 def changed_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder whose coke-per-anode default and one company's capacity changed."""
+    """A data folder whose coke-per-anode default and one plant's capacity changed."""
     folder = tmp_path_factory.mktemp("changed") / "data"
     shutil.copytree(DEFAULT_DATA_DIR, folder)
     _replace_text(folder / "assumptions.csv", f"coke_per_anode_t,{OLD_COKE},",
                   f"coke_per_anode_t,{NEW_COKE},")
-    _replace_text(folder / "companies.csv", *CAPACITY_ROW)
+    _replace_text(folder / "producers.csv", *CAPACITY_ROW)
     return folder
 
 
@@ -324,11 +324,11 @@ def test_the_changes_are_exactly_the_inputs_whose_default_changed(
     Assumptions values (the numbers in the tables change, their formulas do not)."""
     _result, plan = _refreshed(templates[".xlsx"], changed_data)
     dataset = load_model().dataset
-    baolai = next(c for c in dataset.companies if c.name == "Baolai Bio")
+    baolai = next(p for p in dataset.plants if p.plant == "baolai_bio")
     rows = _assumption_rows(load_workbook(io.BytesIO(templates[".xlsx"]))[ASSUMPTIONS])
     assert [(c.sheet, c.coordinate, c.before, c.after) for c in plan.changes] == [
         (ASSUMPTIONS, f"B{rows['coke_per_anode_t']}", OLD_COKE, NEW_COKE),
-        (ASSUMPTIONS, f"B{rows[dataset.company_capacity_key(baolai)]}", 439.0, 450.0)]
+        (ASSUMPTIONS, f"B{rows[dataset.plant_capacity_key(baolai)]}", 260, 270)]
 
 
 def test_a_model_sheet_the_analyst_deleted_comes_back_whole_in_its_place(

@@ -36,13 +36,17 @@ from xl_negcoke.model.simulation import (
 DRAWS = 100_000
 MODEL = load_model()
 FORECAST_YEARS = [year for year in YEARS if year > MODEL.base_year]
-KEY_DRIVERS = {"anode_world_kt_2030", "energy_storage_multiple_2030", "consumer_battery_growth_forecast",
-               "petroleum_price_growth_forecast", "coal_price_ratio", "coke_per_anode_t",
-               "china_share_change_per_year_forecast", "top5_capacity_share_2023"}
+KEY_DRIVERS = {"anode_world_kt_2024", "anode_growth_2025", "anode_cagr_2025_2030",
+               "artificial_graphite_share_2024", "coke_per_anode_t", "energy_storage_multiple_2030",
+               "consumer_battery_growth_forecast", "petroleum_price_usd_per_t_2024",
+               "petroleum_price_growth_forecast", "coal_price_ratio", "china_price_ratio",
+               "china_share_change_per_year_forecast", "petroleum_share_change_per_year",
+               "utilisation_ceiling", "anode_share_cnpc_refineries", "anode_share_sinopec_refineries"}
+CORRELATED = ("anode_cagr_2025_2030", "petroleum_price_growth_forecast")  # correlations.csv
 #: (dimension, segments) that must sum to Global, and the metrics they carry.
 DIMENSIONS = {dimension: MODEL.segments(dimension)
               for dimension in ("type", "application", "region", "country", "company")}
-SUMMED_METRICS = {"type": ("volume", "revenue"), "application": ("volume", "revenue"),
+SUMMED_METRICS = {"type": ("volume", "revenue", "capacity"), "application": ("volume", "revenue"),
                   "region": ("volume", "revenue", "capacity"),
                   "country": ("volume", "revenue", "capacity"),
                   "company": ("volume", "revenue", "capacity")}
@@ -100,16 +104,23 @@ def relative(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_every_key_driver_has_a_range():
-    """Volume growth, price by type, coke per anode, China's share and capacity all have ranges."""
+    """Every driver that moves an output has a range: demand (the latest actual year and the
+    outlook's growth), mix, coke per anode, prices by type and region, China's share, capacity."""
     assert set(MODEL.dataset.uncertainty) == KEY_DRIVERS
     assert {u.distribution for u in MODEL.dataset.uncertainty.values()} == {"triangular", "normal"}
 
 
 @pytest.mark.parametrize("key", sorted(KEY_DRIVERS))
 def test_each_range_is_centred_on_the_base_value_and_sourced(key):
-    """The mode (triangular) or mean (normal) equals assumptions.csv exactly; the source has a prefix."""
+    """The mode (triangular) or mean (normal) equals assumptions.csv (a plant's input: its
+    producers.csv value, and the range its low..high) exactly; the source has a prefix."""
     item = MODEL.dataset.uncertainty[key]
-    assert item.base == MODEL.dataset.assumptions[key].value
+    plant = next((p for p in MODEL.dataset.plants if key == f"anode_share_{p.plant}"), None)
+    if plant is None:
+        assert item.base == MODEL.dataset.assumptions[key].value
+    else:
+        assert (item.low, item.base, item.high) == (plant.anode_share_low, plant.anode_share,
+                                                    plant.anode_share_high)
     assert item.low < item.base < item.high
     assert item.source.split(";")[0].strip().startswith(PROVENANCE_PREFIXES)
     assert (item.sd is not None) == (item.distribution == "normal")
@@ -153,17 +164,17 @@ def edit_row(folder: Path, key: str, column: str, value: str) -> int:
     ("key", "column", "value", "message"),
     [
         ("coke_per_anode_t", "key", "coke_per_tonne", "unknown key 'coke_per_tonne'"),
-        ("coke_per_anode_t", "key", "coal_price_ratio", "duplicate key 'coal_price_ratio'"),
+        ("coal_price_ratio", "key", "coke_per_anode_t", "duplicate key 'coke_per_anode_t'"),
         ("coke_per_anode_t", "distribution", "uniform", "unknown distribution 'uniform'; valid: "
          "triangular, normal"),
-        ("coke_per_anode_t", "low", "2.0", "low 2 must be below high 1.9"),
-        ("coke_per_anode_t", "base", "1.95", "base 1.95 lies outside low..high (1.2 to 1.9)"),
+        ("coke_per_anode_t", "low", "2.0", "low 2 must be below high 1.7"),
+        ("coke_per_anode_t", "base", "1.95", "base 1.95 lies outside low..high (1.3 to 1.7)"),
         ("coke_per_anode_t", "high", "abc", "'abc' is not a number"),
         ("coke_per_anode_t", "low", "-1", "coke_per_anode_t must not be negative, not -1"),
-        ("top5_capacity_share_2023", "high", "1.2", "is a share and must lie between 0 and 1"),
+        ("utilisation_ceiling", "high", "1.2", "is a share and must lie between 0 and 1"),
         ("petroleum_price_growth_forecast", "low", "-1.5", "is a growth rate and must be above -1"),
-        ("coal_price_ratio", "sd", "", "empty value"),
-        ("coal_price_ratio", "sd", "0", "sd must be above 0, not 0"),
+        ("consumer_battery_growth_forecast", "sd", "", "empty value"),
+        ("consumer_battery_growth_forecast", "sd", "0", "sd must be above 0, not 0"),
         ("coke_per_anode_t", "sd", "0.1", "sd is for normal ranges; leave it empty for triangular"),
         ("coke_per_anode_t", "source", "my guess", "provenance 'my guess' must start with report:"),
         ("coke_per_anode_t", "description", "", "empty value"),
@@ -218,9 +229,40 @@ def test_simulations_are_memoized_per_model_draws_and_seed():
 
 
 def test_a_drivers_draws_depend_only_on_seed_key_and_range(simulation):
-    """Each driver has its own random stream: sampling it alone gives the simulation's draws."""
+    """Each driver has its own random stream: sampling it alone gives the simulation's draws;
+    a correlated driver's come from its stream and its partner's draws only."""
+    drivers = {driver.key: driver for driver in simulation.drivers}
     for driver in simulation.drivers:
-        assert np.array_equal(driver.sample(DRAWS, 0), simulation.inputs[driver.key])
+        if driver.key == CORRELATED[1]:
+            expected = driver.sample_with(drivers[CORRELATED[0]], simulation.inputs[CORRELATED[0]],
+                                          0.5, 0)
+        else:
+            expected = driver.sample(DRAWS, 0)
+        assert np.array_equal(expected, simulation.inputs[driver.key]), driver.key
+
+
+def test_price_and_volume_growth_are_correlated_as_stated(simulation):
+    """correlations.csv: 0.5 between volume growth and price growth. The normal scores of the
+    two drivers' draws (their CDF values mapped through the normal quantile) correlate at 0.5
+    within 0.01 (standard error about (1 - 0.25) / sqrt(100,000) = 0.0024)."""
+    pair = MODEL.dataset.correlations[0]
+    assert (pair.key, pair.with_key, pair.correlation) == (*CORRELATED, 0.5)
+    assert pair.source.startswith("derived:")
+    drivers = {driver.key: driver for driver in simulation.drivers}
+    scores = [_standard_normal_quantile(np.clip(drivers[key].cdf(simulation.inputs[key]), 1e-12,
+                                                1 - 1e-12)) for key in CORRELATED]
+    assert abs(np.corrcoef(*scores)[0, 1] - 0.5) < 0.01
+    assert 0.4 < np.corrcoef(*(simulation.inputs[key] for key in CORRELATED))[0, 1] < 0.6
+
+
+def test_the_base_cases_percentile_is_the_share_of_draws_at_or_below_it(simulation):
+    """base_percentile = 100 x (draws <= base) / draws; base 2030 revenue sits between P30 and P60."""
+    for segment, metric in (("Global", "revenue"), ("Global", "volume"), ("China", "revenue")):
+        column = simulation.series(segment, metric)[:, 2030 - 2019]
+        base = MODEL.value(segment, 2030, metric)
+        expected = 100.0 * np.count_nonzero(column <= base * (1 + 1e-12)) / DRAWS
+        assert simulation.base_percentile(segment, 2030, metric) == expected
+    assert 30 < simulation.base_percentile("Global", 2030, "revenue") < 60
 
 
 def test_draws_stay_inside_their_ranges(simulation):
@@ -244,21 +286,27 @@ def test_percentiles_of_each_driver_match_its_distribution(simulation, q):
 
 
 def test_triangular_quantiles_are_the_closed_form():
-    """coke_per_anode_t (1.2, 1.5, 1.9): the mode's CDF is 0.3/0.7; P50 and the ends are exact."""
+    """coke_per_anode_t (1.3, 1.5, 1.7): the mode's CDF is 0.2/0.4 = 0.5; P25 = 1.3 +
+    sqrt(0.25 x 0.4 x 0.2); the ends are exact; cdf inverts quantile."""
     driver = Driver.centred_on(MODEL.dataset.uncertainty["coke_per_anode_t"], 1.5)
-    assert driver.quantile(0.0) == 1.2 and driver.quantile(1.0) == 1.9
-    assert driver.quantile(0.3 / 0.7) == pytest.approx(1.5, abs=1e-12)
-    assert driver.quantile(0.5) == pytest.approx(1.9 - math.sqrt(0.5 * 0.7 * 0.4), abs=1e-12)
+    assert driver.quantile(0.0) == 1.3 and driver.quantile(1.0) == 1.7
+    assert driver.quantile(0.5) == pytest.approx(1.5, abs=1e-12)
+    assert driver.quantile(0.25) == pytest.approx(1.3 + math.sqrt(0.25 * 0.4 * 0.2), abs=1e-12)
+    q = np.array([0.01, 0.25, 0.5, 0.75, 0.99])
+    assert driver.cdf(driver.quantiles(q)) == pytest.approx(q, abs=1e-12)
 
 
 def test_truncated_normal_quantiles_follow_the_normal_cdf():
-    """coal_price_ratio N(0.9, 0.05) cut to 0.75..1.0: P50 sits where the CDF is halfway between
-    its values at the two ends."""
-    driver = Driver.centred_on(MODEL.dataset.uncertainty["coal_price_ratio"], 0.9)
-    normal = NormalDist(0.9, 0.05)
-    assert normal.cdf(driver.quantile(0.5)) == pytest.approx(
-        (normal.cdf(0.75) + normal.cdf(1.0)) / 2, abs=1e-12)
-    assert driver.quantile(0.0) == 0.75 and driver.quantile(1.0) == 1.0
+    """consumer_battery_growth_forecast N(0.05, 0.025) cut to 0..0.10: P30 sits where the CDF
+    is 30% of the way between its values at the two ends; the vectorised quantiles and cdf agree."""
+    driver = Driver.centred_on(MODEL.dataset.uncertainty["consumer_battery_growth_forecast"], 0.05)
+    normal = NormalDist(0.05, 0.025)
+    assert normal.cdf(driver.quantile(0.3)) == pytest.approx(
+        normal.cdf(0.0) + 0.3 * (normal.cdf(0.10) - normal.cdf(0.0)), abs=1e-12)
+    assert driver.quantile(0.0) == 0.0 and driver.quantile(1.0) == 0.10
+    q = np.array([0.05, 0.3, 0.5, 0.95])
+    assert driver.quantiles(q) == pytest.approx([driver.quantile(x) for x in q], abs=1e-12)
+    assert driver.cdf(driver.quantiles(q)) == pytest.approx(q, abs=1e-9)
 
 
 def test_the_vectorised_normal_quantile_equals_pythons():
@@ -272,18 +320,19 @@ def test_the_vectorised_normal_quantile_equals_pythons():
 def test_ranges_move_with_an_overridden_base_value():
     """Levels scale with the base, rates and shares shift, and shares stay inside 0-1."""
     model = load_model(overrides={"coke_per_anode_t": 1.8, "petroleum_price_growth_forecast": 0.03,
-                                  "top5_capacity_share_2023": 0.3})
+                                  "utilisation_ceiling": 0.7})
     drivers = {d.key: d for d in model.simulate(1_000).drivers}
-    assert (drivers["coke_per_anode_t"].low, drivers["coke_per_anode_t"].high) == pytest.approx((1.44, 2.28))
+    assert (drivers["coke_per_anode_t"].low, drivers["coke_per_anode_t"].high) == pytest.approx((1.56, 2.04))
     assert drivers["coke_per_anode_t"].base == 1.8
     assert (drivers["petroleum_price_growth_forecast"].low,
             drivers["petroleum_price_growth_forecast"].high) == pytest.approx((-0.035, 0.112))
-    assert (drivers["top5_capacity_share_2023"].low,
-            drivers["top5_capacity_share_2023"].high) == pytest.approx((0.161, 0.40))
-    coal = Driver.centred_on(MODEL.dataset.uncertainty["coal_price_ratio"], 1.8)
-    assert (coal.low, coal.base, coal.high, coal.sd) == pytest.approx((1.5, 1.8, 2.0, 0.1))
-    share = Driver.centred_on(MODEL.dataset.uncertainty["top5_capacity_share_2023"], 0.95)
-    assert share.high == 1.0 and share.low == pytest.approx(0.811)
+    assert (drivers["utilisation_ceiling"].low,
+            drivers["utilisation_ceiling"].high) == pytest.approx((0.60, 0.80))
+    consumer = Driver.centred_on(MODEL.dataset.uncertainty["consumer_battery_growth_forecast"], 0.08)
+    assert (consumer.low, consumer.base, consumer.high, consumer.sd) == pytest.approx(
+        (0.03, 0.08, 0.13, 0.025))
+    share = Driver.centred_on(MODEL.dataset.uncertainty["utilisation_ceiling"], 0.95)
+    assert share.high == 1.0 and share.low == pytest.approx(0.85)
 
 
 # -------------------------------------------------------------------------------------------
@@ -367,8 +416,9 @@ def test_ranges_that_allow_an_impossible_market_are_refused():
     with pytest.raises(AssumptionError, match="the uncertainty ranges allow an impossible market: "
                        "the assumptions leave Power Battery a negative volume"):
         model.simulate(1_000)
-    crowded = load_model(overrides={"top5_capacity_share_2023": 0.55})
-    with pytest.raises(AssumptionError, match="listed companies exceed the global"):
+    crowded = load_model(overrides={"anode_share_cnpc_refineries": 0.02})  # range cut to 0-0.17
+    assert crowded.concentration(5, 2023) == pytest.approx(0.48, abs=1e-12)
+    with pytest.raises(AssumptionError, match="report S6 cannot hold"):
         crowded.simulate(1_000)
 
 
@@ -437,7 +487,8 @@ def test_the_named_scenarios_sit_inside_the_p5_p95_band(simulation, facts, scena
         (("Global", 2030.5, 50), InvalidArgumentError, "is not a whole year"),
         (("Atlantis", 2030, 50), UnknownNameError, 'unknown segment "Atlantis"'),
         (("Global", 2030, 50, "profit"), UnknownNameError, 'unknown metric "profit"'),
-        (("Coal-based", 2030, 50, "capacity"), NotAvailableError, "capacity is not available by type"),
+        (("Energy Storage", 2030, 50, "capacity"), NotAvailableError,
+         "capacity is not available by application"),
         (("Indian Oil", 2023, 50, "price"), NotAvailableError, "Indian Oil has no price in 2023"),
     ],
 )
@@ -468,11 +519,12 @@ def test_simulate_refuses_bad_draws_and_seeds(draws, seed, message):
     ("Global", 2030, "capacity"), ("Baolai Bio", 2030, "revenue"), ("Global", 2030, "price"),
 ])
 def test_sensitivity_is_the_tornado_sorted_by_swing(simulation, segment, year, metric):
-    """One row per driver: its P10 and P90, the output at each, and swing = |high - low|, largest
-    swing first."""
+    """One row per driver that moves the output: its P10 and P90, the output at each, and swing =
+    |high - low| > 0, largest swing first."""
     frame = simulation.sensitivity(segment, year, metric)
     assert tuple(frame.columns) == SENSITIVITY_COLUMNS
-    assert sorted(frame["driver"]) == sorted(KEY_DRIVERS)
+    assert set(frame["driver"]) <= KEY_DRIVERS and len(frame) >= 2
+    assert (frame["swing"] > 0).all()
     assert list(frame["swing"]) == sorted(frame["swing"], reverse=True)
     assert (frame["swing"] == (frame["output_at_high"] - frame["output_at_low"]).abs()).all()
     drivers = {d.key: d for d in simulation.drivers}
@@ -484,15 +536,34 @@ def test_sensitivity_is_the_tornado_sorted_by_swing(simulation, segment, year, m
 
 def test_sensitivity_outputs_equal_the_model_with_that_one_driver_moved(simulation):
     """Each output is the scalar model's number with the driver at its P10 (or P90), the rest at
-    base, to 1e-12 relative; drivers that do not reach the output have no swing."""
+    base, to 1e-12 relative; drivers that do not reach the output are left out."""
     frame = simulation.sensitivity()
     for row in frame.itertuples(index=False):
         for value, output in ((row.low_value, row.output_at_low), (row.high_value, row.output_at_high)):
             expected = load_model(overrides={row.driver: value}).value(GLOBAL, 2030)
             assert output == pytest.approx(expected, rel=1e-12), row.driver
-    swings = dict(zip(frame["driver"], frame["swing"], strict=True))
-    assert swings["energy_storage_multiple_2030"] == 0 and swings["top5_capacity_share_2023"] == 0
-    assert frame["driver"][0] in ("anode_world_kt_2030", "petroleum_price_growth_forecast")
+    left_out = KEY_DRIVERS - set(frame["driver"])
+    assert left_out == {"energy_storage_multiple_2030", "consumer_battery_growth_forecast",
+                        "utilisation_ceiling", "anode_share_cnpc_refineries",
+                        "anode_share_sinopec_refineries"}
+    for key in left_out:  # each is left out because it truly does not move Global revenue
+        driver = next(d for d in simulation.drivers if d.key == key)
+        assert load_model(overrides={key: driver.quantile(0.9)}).value(GLOBAL, 2030) == \
+            MODEL.value(GLOBAL, 2030)
+    assert frame["driver"][0] in ("anode_cagr_2025_2030", "petroleum_price_growth_forecast")
+
+
+def test_every_driver_is_in_a_tornado_of_the_output_it_moves(simulation):
+    """The risk sheet's tornados (Global revenue, Global volume, Power Battery volume, China's
+    revenue, Global capacity 2030 and 2024) together show every driver with a swing above 0."""
+    from xl_negcoke.workbook.layout import RISK_SHEET, Tornado, report_layout
+
+    sheet = next(s for s in report_layout(MODEL) if s.name == RISK_SHEET)
+    shown = set()
+    for block in sheet.blocks:
+        if isinstance(block, Tornado):
+            shown |= set(simulation.sensitivity(block.segment, block.year, block.metric)["driver"])
+    assert shown == KEY_DRIVERS
 
 
 def test_sensitivity_defaults_to_global_revenue_2030(simulation):

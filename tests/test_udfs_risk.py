@@ -150,16 +150,29 @@ def test_the_simulation_is_built_once_per_model(monkeypatch):
     (("Baolai", [[2025]], "Revenue"), ("Baolai Bio", 2025, "revenue")),
 ])
 def test_sensitivity_is_the_tornado_with_a_header_row(arguments, same_as):
-    """A header row, then one row per driver: key, P10, P90, output at each, swing (largest first)."""
+    """A header row, then one row per driver that moves the figure: key, P10, P90, output at each,
+    swing (largest first, never 0)."""
     table = NEGCOKE_SENSITIVITY(*arguments)
     frame = excel_simulation().sensitivity(*same_as)
     assert table[0] == list(SENSITIVITY_HEADER) == ["driver", "low value", "high value", "output at low",
                                                     "output at high", "swing"]
     assert table[1:] == [list(row) for row in frame.itertuples(index=False)]
-    assert len(table) == 1 + len(MODEL.dataset.uncertainty)
+    assert 3 <= len(table) <= 1 + len(MODEL.dataset.uncertainty)
+    assert all(row[5] > 0 for row in table[1:])
     assert all(isinstance(cell, float) for row in table[1:] for cell in row[1:])
     swings = [row[5] for row in table[1:]]
     assert swings == sorted(swings, reverse=True)
+
+
+def test_range_base_gives_the_base_cases_percentile():
+    """NEGCOKE_RANGE(segment, year, "base") is the percentile (0-100) of the 20,000 draws at or
+    below the base case: the draws at or below it number that percentage."""
+    simulation = excel_simulation()
+    value = NEGCOKE_RANGE("Global", 2030, "Base")
+    column = simulation.series("Global")[:, 2030 - 2019]
+    assert value == 100.0 * (column <= MODEL.value("Global", 2030) * (1 + 1e-12)).sum() / len(column)
+    assert NEGCOKE_RANGE("EV", 2027, " base ", "volume") == simulation.base_percentile(
+        "Power Battery", 2027, "volume")
 
 
 def test_sensitivity_follows_the_assumptions_range():
@@ -202,7 +215,7 @@ BAD_ASSUMPTIONS = [
     ("coke_per_anode_t", "single value"), ("#REF!", "#REF!"),
     ([["key", "value"], ["energy_storage_multiple_2030", 9]],
      "uncertainty ranges allow an impossible market"),
-    ([["key", "value"], ["top5_capacity_share_2023", 0.55]], "listed companies exceed the global"),
+    ([["key", "value"], ["anode_share_cnpc_refineries", 0.02]], "report S6 cannot hold"),
 ]
 
 
@@ -217,8 +230,8 @@ def _corpus() -> list[tuple[object, tuple, str]]:
         cases.append((NEGCOKE_RANGE, ("Global", 2030, value), hint))
     for value, hint in BAD_METRICS:
         cases.append((NEGCOKE_RANGE, ("Global", 2030, 90, value), hint))
-    cases.append((NEGCOKE_RANGE, ("Coal", 2030, 50, "capacity"),
-                  "capacity is not available by type (Coal-based)"))
+    cases.append((NEGCOKE_RANGE, ("Storage", 2030, 50, "capacity"),
+                  "capacity is not available by application (Energy Storage)"))
     cases.append((NEGCOKE_RANGE, ("Indian Oil", 2023, 50, "price"), "Indian Oil has no price in 2023"))
     for value, hint in BAD_ASSUMPTIONS:
         cases.append((NEGCOKE_RANGE, ("Global", 2030, 90, None, value), hint))
@@ -230,7 +243,7 @@ def _corpus() -> list[tuple[object, tuple, str]]:
             cases.append((NEGCOKE_SENSITIVITY, ("Global", value), hint))
     for value, hint in BAD_METRICS:
         cases.append((NEGCOKE_SENSITIVITY, ("Global", 2030, value), hint))
-    cases.append((NEGCOKE_SENSITIVITY, ("Petroleum", 2030, "capacity"), "capacity is not available"))
+    cases.append((NEGCOKE_SENSITIVITY, ("Power Battery", 2030, "capacity"), "capacity is not available"))
     for value, hint in BAD_ASSUMPTIONS:
         cases.append((NEGCOKE_SENSITIVITY, (None, None, None, value), hint))
     return cases

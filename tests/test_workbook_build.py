@@ -172,8 +172,8 @@ def test_every_table_of_the_report_template_is_there(writer: _Writer, committed_
         "company.price": "3 Companies", "company.capacity": "8 Capacity",
         **{f"type.{m}": "4 By type" for m in ("revenue", "volume", "price")},
         **{f"application.{m}": "5 By application" for m in ("revenue", "volume", "price")},
-        **{f"region.{m}": "6 By region" for m in ("revenue", "volume")},
-        "region.capacity": "8 Capacity",
+        **{f"region.{m}": "6 By region" for m in ("revenue", "volume", "price")},
+        "region.capacity": "8 Capacity", "type.capacity": "8 Capacity",
         **{f"{region}.{m}": "6 By region" for region in regions for m in ("revenue", "volume")},
     }
     tables = {key: placed for key, placed in writer.tables.items() if placed.metric != "share"}
@@ -298,7 +298,7 @@ def test_sections_carry_the_issue_charts(book: Workbook) -> None:
     assert kinds == {"2 Market size": ["line"], "3 Companies": ["bar"],
                      "4 By type": ["pie", "stacked"], "5 By application": ["pie", "stacked"],
                      "6 By region": ["pie", "stacked"], "8 Capacity": ["bar"],
-                     layout.RISK_SHEET: ["bar", "fan"]}
+                     layout.RISK_SHEET: ["bar"] * 6 + ["fan"]}  # a tornado per output (R.3-R.8)
     for name in ("4 By type", "5 By application", "6 By region"):
         pie = next(c for c in book[name]._charts if isinstance(c, PieChart))
         assert f"${year_column(BASE_YEAR)}$" in pie.series[0].val.numRef.f  # the 2023 column

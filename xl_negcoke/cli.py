@@ -32,41 +32,56 @@ def _fmt(number: float, unit: str) -> str:
     return f"{number:,.1f}"
 
 
+SUMMARY_DRAWS = 20_000  # as in Excel (NEGCOKE_RANGE): P10/P50/P90 within 1% of 100,000 draws
+
+
 def command_summary(args: argparse.Namespace) -> int:
     """Print the headline figures of one scenario as a table."""
-    from xl_negcoke.model import load_model
+    from xl_negcoke.model import BASE_YEAR, LAST_YEAR, load_model
 
     model = load_model(args.data)
     scenario = model.resolve_scenario(args.scenario)
     value, share, cagr = model.value, model.share, model.cagr
-    rows: list[tuple[str, str, str, str]] = [
-        ("Revenue (US$ million)", _fmt(value("Global", 2023, "revenue", scenario), ""),
-         _fmt(value("Global", 2030, "revenue", scenario), ""),
-         _fmt(cagr("Global", 2023, 2030, "revenue", scenario), "%")),
-        ("Volume (kt)", _fmt(value("Global", 2023, "volume", scenario), ""),
-         _fmt(value("Global", 2030, "volume", scenario), ""),
-         _fmt(cagr("Global", 2023, 2030, "volume", scenario), "%")),
-        ("Average price (US$/t)", _fmt(value("Global", 2023, "price", scenario), ""),
-         _fmt(value("Global", 2030, "price", scenario), ""),
-         _fmt(cagr("Global", 2023, 2030, "price", scenario), "%")),
+    first, latest, last = BASE_YEAR, BASE_YEAR + 1, LAST_YEAR
+
+    def row(label: str, number: Callable[[int], float], unit: str, segment: str | None = None,
+            metric: str = "") -> tuple[str, ...]:
+        rates = ("", "") if segment is None else (
+            _fmt(cagr(segment, first, last, metric, scenario), "%"),
+            _fmt(cagr(segment, latest, last, metric, scenario), "%"))
+        return (label, *(_fmt(number(year), unit) for year in (first, latest, last)), *rates)
+
+    rows: list[tuple[str, ...]] = [
+        row("Revenue (US$ million)", lambda y: value("Global", y, "revenue", scenario), "",
+            "Global", "revenue"),
+        row("Volume (kt)", lambda y: value("Global", y, "volume", scenario), "", "Global", "volume"),
+        row("Average price (US$/t)", lambda y: value("Global", y, "price", scenario), "", "Global",
+            "price"),
     ]
     for dimension, metric in (("application", "volume"), ("type", "volume")):
         for segment in model.segments(dimension):
-            rows.append((f"{segment} share of {metric}", _fmt(share(segment, 2023, metric, scenario), "%"),
-                         _fmt(share(segment, 2030, metric, scenario), "%"),
-                         _fmt(cagr(segment, 2023, 2030, metric, scenario), "%")))
-    rows.append(("China share of revenue", _fmt(share("China", 2023, "revenue", scenario), "%"),
-                 _fmt(share("China", 2030, "revenue", scenario), "%"), ""))
-    rows.append(("Top-5 share of capacity", _fmt(model.concentration(5, 2023, "capacity", scenario), "%"),
-                 _fmt(model.concentration(5, 2030, "capacity", scenario), "%"), ""))
-    header = ("Negative coke market", "2023", "2030", "CAGR 23-30")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+            rows.append(row(f"{segment} share of {metric}",
+                            lambda y, s=segment, m=metric: share(s, y, m, scenario), "%", segment,
+                            metric))
+    rows.append(row("China share of revenue", lambda y: share("China", y, "revenue", scenario), "%"))
+    rows.append(row("Top-5 share of capacity",
+                    lambda y: model.concentration(5, y, "capacity", scenario), "%"))
+    header = ("Negative coke market", *(f"{y} ({model.status(y)[0].upper()})" for y in
+                                        (first, latest, last)),
+              f"CAGR {first % 100}-{last % 100}", f"CAGR {latest % 100}-{last % 100}")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     info = model.info()
-    print(f"Scenario {scenario} | dataset {info['dataset_id']} | base year {info['base_year']}")
-    print("  ".join(h.ljust(widths[0]) if i == 0 else h.rjust(widths[i]) for i, h in enumerate(header)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row)))
+    print(f"Scenario {scenario} | dataset {info['dataset_id']} | base year {info['base_year']} | "
+          f"forecast from {info['first_forecast_year']} (A actual, E estimate, F forecast)")
+    for line in (header, tuple("-" * w for w in widths), *rows):
+        print("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])
+                        for i, c in enumerate(line)))
+    if scenario == "base" and model.dataset.uncertainty:
+        simulation = model.simulate(SUMMARY_DRAWS, 0)
+        low, middle, high = (simulation.percentile("Global", last, p) for p in (10, 50, 90))
+        print(f"Revenue {last}, {SUMMARY_DRAWS:,} draws (seed 0): P10 {_fmt(low, '')}, "
+              f"P50 {_fmt(middle, '')}, P90 {_fmt(high, '')}; the base case sits at P"
+              f"{simulation.base_percentile('Global', last):.0f}")
     return EXIT_OK
 
 

@@ -70,7 +70,8 @@ _VALID_NAMES = {
     "metric": "revenue, volume, price or capacity",
     "scenario": "base, high, low or a scenario of the assumptions",
     "field": "a company field such as capacity, revenue, share, rank, hq_country or news",
-    "info field": "version, dataset_id, base_year, first_year, last_year, scenarios or data_dir",
+    "info field": ("version, dataset_id, base_year, first_year, last_year, first_forecast_year, "
+                   "status <year> (e.g. status 2027), scenarios or data_dir"),
     "key": "an assumption key, a claim id S1-S17, a segment or a metric",
 }
 _ASSUMPTIONS_LAYOUT = "a header row key | value | unit | source, then one row per assumption"
@@ -524,8 +525,8 @@ def NEGCOKE_COMPANY(company: Any, field: Any, year: Any = None, scenario: Any = 
 
 
 @xw.func
-@xw.arg("key", doc='Assumption key, claim id (S1-S17), segment, company or metric, e.g. "S1"',
-        err_to_str=True)
+@xw.arg("key", doc='Assumption key, claim id (S1-S17), conflict id (C1, C2, ...), segment, company '
+        'or metric, e.g. "S5"', err_to_str=True)
 @_returns_error_text
 def NEGCOKE_SOURCE(key: Any) -> Any:
     """Provenance of a number: the source text of an assumption, a report claim, a segment, a company or a metric."""  # noqa: E501
@@ -534,7 +535,8 @@ def NEGCOKE_SOURCE(key: Any) -> Any:
 
 @xw.func
 @xw.arg("field", doc='Optional: "version", "dataset_id", "base_year", "first_year", "last_year", '
-        '"scenarios", "data_dir"; empty = all', err_to_str=True)
+        '"first_forecast_year", "status 2027" (actual, estimate or forecast), "scenarios", '
+        '"data_dir"; empty = all', err_to_str=True)
 @_returns_error_text
 def NEGCOKE_INFO(field: Any = None) -> Any:
     """About the model: version, dataset id, base year, years and scenarios; without field, a two-column table of all."""  # noqa: E501
@@ -583,7 +585,7 @@ def _percentile(value: Any) -> float:
         err_to_str=True)
 @xw.arg("year", doc=f"Year {_YEARS}", err_to_str=True)
 @xw.arg("percentile", doc='Percentile 0-100, e.g. 10, 50 or 90 (or "P90"); fractions such as 0.9 '
-        "are refused", err_to_str=True)
+        'are refused; "base" gives the percentile at which the base case sits', err_to_str=True)
 @xw.arg("metric", doc=_METRIC_DOC, err_to_str=True)
 @xw.arg("assumptions", doc=_ASSUMPTIONS_DOC, ndim=2, err_to_str=True)
 @_returns_error_text
@@ -593,11 +595,15 @@ def NEGCOKE_RANGE(segment: Any, year: Any, percentile: Any, metric: Any = None,
     model = _model(assumptions)
     name = model.resolve_segment(_name(segment, "segment"))
     year_number = _year(year)
-    percent = _percentile(percentile)
+    single = _single(percentile, "percentile")
+    base = isinstance(single, str) and single.strip().casefold() == "base"
+    percent = None if base else _percentile(percentile)
     metric_name = model.resolve_metric(_name(metric, "metric", "revenue"))
     model.value(name, year_number, metric_name)  # a metric the segment lacks: before simulating
-    return model.simulate(EXCEL_DRAWS, EXCEL_SEED).percentile(name, year_number, percent,
-                                                              metric_name)
+    simulation = model.simulate(EXCEL_DRAWS, EXCEL_SEED)
+    if percent is None:
+        return simulation.base_percentile(name, year_number, metric_name)
+    return simulation.percentile(name, year_number, percent, metric_name)
 
 
 @xw.func

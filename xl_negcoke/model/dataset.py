@@ -8,6 +8,7 @@ provenance column, so a reviewer reads every change in a diff.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import math
@@ -44,9 +45,16 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 UNCERTAINTY_FILE = "uncertainty.csv"  # optional: ranges of the drivers for simulations
 DISTRIBUTIONS = ("triangular", "normal")
+PRODUCERS_FILE = "producers.csv"  # plants: capacity, years, anode share (model/supply.py)
+PRODUCTS = ("needle coke", "anode-grade petcoke")
+CALIBRATED = "calibrated"  # producers.csv anode_share of the plants that close report S6
+PLANT_YEARS = (1950, 2100)  # plants may start before the model's first year
 YEARS_FILE = "years.csv"  # the status of every year: actual, estimate or forecast
 YEAR_STATUSES = ("actual", "estimate", "forecast")
-MAX_UNCERTAIN_DRIVERS = 12  # simulate() checks the 2^n corners of the ranges
+MAX_UNCERTAIN_DRIVERS = 16  # simulate() checks the 2^n corners of the ranges
+CORRELATIONS_FILE = "correlations.csv"  # optional: correlations between drivers of uncertainty.csv
+CONFLICTS_FILE = "conflicts.csv"  # disagreements between sources: both values and the side taken
+CONFLICT_SIDES = ("source_a", "source_b", "both", "neither")
 
 # Every scalar input of the model: key -> (kind, unit). Kinds: "share" must lie in 0..1,
 # "level" must be >= 0, "rate" is any finite number above -1, "change" any finite number.
@@ -57,19 +65,24 @@ _SCALARS: dict[str, tuple[str, str]] = {
     "energy_storage_share_2023": ("share", "share"),
     "energy_storage_cagr_2020_2023": ("rate", "rate"),
     "energy_storage_multiple_2030": ("level", "x"),
+    "anode_growth_2025": ("rate", "rate"),
+    "anode_cagr_2025_2030": ("rate", "rate"),
     "consumer_battery_growth_history": ("rate", "rate"),
     "consumer_battery_growth_forecast": ("rate", "rate"),
     "petroleum_share_2023": ("share", "share"),
     "petroleum_share_change_per_year": ("change", "share/yr"),
     "petroleum_price_growth_forecast": ("rate", "rate"),
     "coal_price_ratio": ("level", "x"),
+    "china_price_ratio": ("level", "x"),
     "china_revenue_share_2023": ("share", "share"),
+    "china_share_change_per_year_history": ("change", "share/yr"),
     "china_share_change_per_year_forecast": ("change", "share/yr"),
     "top5_capacity_share_2023": ("share", "share"),
+    "utilisation_ceiling": ("share", "share"),
 }
 SERIES: dict[str, tuple[tuple[int, ...], str, str]] = {
     # series -> (anchor years, kind, unit); years between anchors are interpolated by the model.
-    "anode_world_kt": ((2019, 2020, 2021, 2022, 2023, 2024, 2025, 2030), "level", "kt"),
+    "anode_world_kt": ((2019, 2020, 2021, 2022, 2023, 2024), "level", "kt"),
     "artificial_graphite_share": ((2019, 2021, 2022, 2024), "share", "share"),
     "petroleum_price_usd_per_t": ((2019, 2020, 2021, 2022, 2023, 2024), "level", "US$/t"),
 }
@@ -86,6 +99,21 @@ def _expected_keys() -> dict[str, tuple[str, str]]:
 ASSUMPTION_KEYS = _expected_keys()
 
 
+PLANT_CAPACITY_PREFIX = "capacity_kt_"
+PLANT_ANODE_SHARE_PREFIX = "anode_share_"
+
+
+def input_kind(key: str) -> str:
+    """The kind of any model input key: an assumption's, "level" for a country weight or a plant
+    capacity, "share" for a plant's anode share."""
+    if key in ASSUMPTION_KEYS:
+        return ASSUMPTION_KEYS[key][0]
+    if key.startswith(PLANT_ANODE_SHARE_PREFIX):
+        return "share"
+    return "level"
+
+
+@functools.lru_cache(maxsize=4096)
 def slug(name: str) -> str:
     """Turn a display name into a key fragment: 'U.K.' -> 'u_k', 'Middle East & Africa' -> ..."""
     text = name.lower().replace("&", " and ")
@@ -95,27 +123,85 @@ def slug(name: str) -> str:
 
 @dataclass(frozen=True)
 class Country:
-    """One country or sub-region of the report's §6, with its share of the non-China remainder."""
+    """One country or sub-region of the report's §6, with its weight in the non-China remainder:
+    the anode material made there (kt) in 2024 (held back to 2019) and by 2030 (linear between)."""
 
     name: str
     region: str
     aliases: tuple[str, ...]
     weight: float
     source: str
+    weight_2030: float = 0.0
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two sources that disagree on one claim: both values, the side the model takes, and why."""
+
+    id: str
+    topic: str
+    claim: str
+    source_a: str
+    value_a: str
+    source_b: str
+    value_b: str
+    side_taken: str
+    why: str
+
+    def text(self) -> str:
+        """One line: the claim, both sides and the one taken."""
+        taken = {"source_a": "A", "source_b": "B", "both": "both", "neither": "neither"}[self.side_taken]
+        return (f"{self.id} ({self.topic}) {self.claim}: A {self.value_a} [{self.source_a}]; "
+                f"B {self.value_b} [{self.source_b}]; taken: {taken}, {self.why}")
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """The correlation (Gaussian copula) between two drivers of uncertainty.csv."""
+
+    key: str
+    with_key: str
+    correlation: float
+    source: str
 
 
 @dataclass(frozen=True)
 class Company:
-    """One producer with its 2023 capacity and the years it produces."""
+    """One named producer: who it is. Its plants (producers.csv) give its capacity and the
+    years it produces (first_year..last_year: the model years in which a plant of it runs)."""
 
     name: str
     aliases: tuple[str, ...]
     hq_country: str
     type: str
-    capacity_2023_kt: float
     first_year: int
     last_year: int
     source: str
+
+
+@dataclass(frozen=True)
+class Plant:
+    """One plant (or one dated stage of a plant, or a named group of plants) of producers.csv:
+    nameplate capacity of its product from first_year to last_year, and the share of that
+    capacity that serves anode material. `anode_share` None: calibrated to report S6 (the
+    range low..high is then its plausible span)."""
+
+    plant: str
+    producer: str
+    site: str
+    country: str
+    type: str
+    product: str
+    capacity_kt: float
+    capacity_low: float
+    capacity_high: float
+    first_year: int
+    last_year: int
+    anode_share: float | None
+    anode_share_low: float
+    anode_share_high: float
+    capacity_source: str
+    anode_share_source: str
 
 
 @dataclass(frozen=True)
@@ -171,12 +257,30 @@ class Dataset:
     files: tuple[str, ...] = field(default=())
     uncertainty: dict[str, Uncertainty] = field(default_factory=dict)  # empty: no uncertainty.csv
     year_status: dict[int, YearStatus] = field(default_factory=dict)  # every year of YEARS
+    plants: tuple[Plant, ...] = field(default=())
+    conflicts: tuple[Conflict, ...] = field(default=())  # empty: no conflicts.csv
+    correlations: tuple[Correlation, ...] = field(default=())  # empty: no correlations.csv
 
     def country_weight_key(self, country: Country) -> str:
         return f"weight_{slug(country.name)}"
 
-    def company_capacity_key(self, company: Company) -> str:
-        return f"capacity_2023_kt_{slug(company.name)}"
+    def country_weight_2030_key(self, country: Country) -> str:
+        return f"weight_2030_{slug(country.name)}"
+
+    def plant_capacity_key(self, plant: Plant) -> str:
+        return f"{PLANT_CAPACITY_PREFIX}{plant.plant}"
+
+    def plant_anode_share_key(self, plant: Plant) -> str:
+        return f"{PLANT_ANODE_SHARE_PREFIX}{plant.plant}"
+
+    def plant_input_keys(self) -> dict[str, str]:
+        """Every plant input key -> its kind ("level" for capacities, "share" for anode
+        shares). A plant whose share report S6 calibrates has no input: its anode capacity is
+        what S6 leaves, and its nameplate only shows the share that implies."""
+        keys = {self.plant_capacity_key(p): "level" for p in self.plants if p.anode_share is not None}
+        keys.update({self.plant_anode_share_key(p): "share" for p in self.plants
+                     if p.anode_share is not None})
+        return keys
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,9 +387,7 @@ class _Table:
 
 def check_value(key: str, value: float) -> str | None:
     """Return why `value` is invalid for assumption `key`, or None when it is fine."""
-    kind, _unit = ASSUMPTION_KEYS.get(key, ("level", ""))
-    if key.startswith(("weight_", "capacity_2023_kt_")):
-        kind = "level"
+    kind = input_kind(key)
     if not math.isfinite(value):
         return "must be a finite number"
     if kind == "share" and not 0.0 <= value <= 1.0:
@@ -339,7 +441,8 @@ def _fixed_names() -> Namespace:
 
 def _read_countries(directory: Path, names: Namespace | None = None
                     ) -> tuple[tuple[Country, ...], bytes]:
-    table = _Table(directory, "countries.csv", ("country", "region", "aliases", "weight", "source"))
+    table = _Table(directory, "countries.csv", ("country", "region", "aliases", "weight", "weight_2030",
+                                                "source"))
     names = names or _fixed_names()
     countries: list[Country] = []
     seen: set[str] = set()
@@ -354,32 +457,35 @@ def _read_countries(directory: Path, names: Namespace | None = None
             raise DataError(
                 table.name, f"unknown region {region!r}; valid: {', '.join(REGIONS)}", row, "region"
             )
-        weight = table.number(row, values, "weight")
-        if weight < 0:
-            raise DataError(table.name, f"weight must not be negative, not {weight:g}", row, "weight")
+        weights = []
+        for column in ("weight", "weight_2030"):
+            weight = table.number(row, values, column)
+            if weight < 0:
+                raise DataError(table.name, f"{column} must not be negative, not {weight:g}", row, column)
+            weights.append(weight)
         aliases = tuple(a.strip() for a in values["aliases"].split("|") if a.strip())
         for alias in aliases:
             names.claim(alias, "alias", table.name, row, "aliases", name)
-        countries.append(Country(name, region, aliases, weight, table.source(row, values)))
+        countries.append(Country(name, region, aliases, weights[0], table.source(row, values),
+                                 weights[1]))
     if "china" not in seen:
         raise DataError(table.name, "China is missing; its share is set by china_revenue_share_2023")
     missing_regions = [r for r in REGIONS if not any(c.region == r for c in countries)]
     if missing_regions:
         raise DataError(table.name, f"region {missing_regions[0]!r} has no country", None, "region")
-    total = math.fsum(c.weight for c in countries)
-    if abs(total - 1.0) > 1e-9:
-        raise DataError(
-            table.name, f"weights sum to {total:.12g}, not 1 (they split the non-China share)",
-            None, "weight",
-        )
+    for column in ("weight", "weight_2030"):
+        total = math.fsum(getattr(c, column) for c in countries if c.name.casefold() != "china")
+        if not total > 0:
+            raise DataError(table.name, f"every {column} outside China is 0; at least one must be "
+                            "above 0 (the weights split the non-China share)", None, column)
     return tuple(countries), table.raw
 
 
 def _read_companies(
     directory: Path, countries: tuple[Country, ...], names: Namespace | None = None
 ) -> tuple[tuple[Company, ...], bytes]:
-    columns = ("company", "aliases", "hq_country", "type", "capacity_2023_kt", "first_year",
-               "last_year", "source")
+    """companies.csv: the named producers (who they are); their years come from their plants."""
+    columns = ("company", "aliases", "hq_country", "type", "source")
     table = _Table(directory, "companies.csv", columns)
     country_names = {c.name for c in countries}
     if names is None:
@@ -401,23 +507,119 @@ def _read_companies(
         kind = table.text(row, values, "type")
         if kind not in TYPES:
             raise DataError(table.name, f"unknown type {kind!r}; valid: {', '.join(TYPES)}", row, "type")
-        capacity = table.number(row, values, "capacity_2023_kt")
-        if capacity < 0:
-            raise DataError(table.name, f"capacity must not be negative, not {capacity:g}", row,
-                            "capacity_2023_kt")
-        first = table.year(row, values, "first_year", FIRST_YEAR)
-        last = table.year(row, values, "last_year", LAST_YEAR)
-        if first > last:
-            raise DataError(table.name, f"first_year {first} is after last_year {last}", row, "first_year")
         aliases = tuple(a.strip() for a in values["aliases"].split("|") if a.strip())
         for alias in aliases:
             names.claim(alias, "alias", table.name, row, "aliases", name)
-        companies.append(
-            Company(name, aliases, hq, kind, capacity, first, last, table.source(row, values))
-        )
+        companies.append(Company(name, aliases, hq, kind, FIRST_YEAR, LAST_YEAR,
+                                 table.source(row, values)))
     if len(companies) < 5:
         raise DataError(table.name, f"{len(companies)} companies; the top-5 calibration needs 5 or more")
     return tuple(companies), table.raw
+
+
+def _plant_year(table: _Table, row: int, values: dict[str, str], column: str, default: int) -> int:
+    value = values[column]
+    if not value:
+        return default
+    if not re.fullmatch(r"[0-9]{4}", value, re.ASCII):  # int() would read "20_25" and " 2025"
+        raise DataError(table.name, f"{shorten(value)!r} is not a year", row, column)
+    year = int(value)
+    if not PLANT_YEARS[0] <= year <= PLANT_YEARS[1]:
+        raise DataError(table.name, f"year {year} is outside {PLANT_YEARS[0]}-{PLANT_YEARS[1]}",
+                        row, column)
+    return year
+
+
+def _range(table: _Table, row: int, values: dict[str, str], column: str, value: float | None,
+           bounds: tuple[float, float]) -> tuple[float, float]:
+    """The low and high columns of `column` (both empty: the value itself), checked to hold it."""
+    low_text, high_text = values[f"{column}_low"], values[f"{column}_high"]
+    if not low_text and not high_text:
+        if value is None:
+            raise DataError(table.name, f"a calibrated {column} needs {column}_low and "
+                            f"{column}_high (its plausible range)", row, f"{column}_low")
+        return value, value
+    low = table.number(row, values, f"{column}_low")
+    high = table.number(row, values, f"{column}_high")
+    if not bounds[0] <= low <= high <= bounds[1]:
+        raise DataError(table.name, f"{column}_low {low:g} and {column}_high {high:g} must satisfy "
+                        f"{bounds[0]:g} <= low <= high <= {bounds[1]:g}", row, f"{column}_low")
+    if value is not None and not low <= value <= high:
+        raise DataError(table.name, f"{column} {value:g} lies outside its range {low:g} to {high:g}",
+                        row, column)
+    return low, high
+
+
+def _read_producers(
+    directory: Path, countries: tuple[Country, ...], companies: tuple[Company, ...]
+) -> tuple[tuple[Plant, ...], tuple[Company, ...], bytes]:
+    """producers.csv: every plant with dated capacity and anode share; also sets each named
+    company's first and last producing year from its plants."""
+    columns = ("plant", "producer", "site", "country", "type", "product", "capacity_kt",
+               "capacity_low", "capacity_high", "first_year", "last_year", "anode_share",
+               "anode_share_low", "anode_share_high", "capacity_source", "anode_share_source")
+    table = _Table(directory, PRODUCERS_FILE, columns)
+    country_names = {c.name for c in countries}
+    company_types = {c.name: c.type for c in companies}
+    plants: list[Plant] = []
+    seen: set[str] = set()
+    for row, values in table.rows:
+        plant = table.text(row, values, "plant")
+        if plant in seen or plant != slug(plant):
+            raise DataError(table.name, f"plant id {plant!r} must be unique and written like "
+                            f"{slug(plant)!r} (lower case, digits, _)", row, "plant")
+        seen.add(plant)
+        producer = table.text(row, values, "producer")
+        if producer.casefold() in ("others", "global"):
+            raise DataError(table.name, f"reserved producer name {producer!r}", row, "producer")
+        country = table.text(row, values, "country")
+        if country not in country_names:
+            raise DataError(table.name, f"unknown country {country!r} (see countries.csv)", row, "country")
+        kind = table.text(row, values, "type")
+        if kind not in TYPES:
+            raise DataError(table.name, f"unknown type {kind!r}; valid: {', '.join(TYPES)}", row, "type")
+        product = table.text(row, values, "product")
+        if product not in PRODUCTS:
+            raise DataError(table.name, f"unknown product {product!r}; valid: {', '.join(PRODUCTS)}",
+                            row, "product")
+        capacity = table.number(row, values, "capacity_kt")
+        if capacity < 0:
+            raise DataError(table.name, f"capacity must not be negative, not {capacity:g}", row,
+                            "capacity_kt")
+        capacity_low, capacity_high = _range(table, row, values, "capacity", capacity, (0.0, math.inf))
+        first = _plant_year(table, row, values, "first_year", PLANT_YEARS[0])
+        last = _plant_year(table, row, values, "last_year", PLANT_YEARS[1])
+        if first > last:
+            raise DataError(table.name, f"first_year {first} is after last_year {last}", row, "first_year")
+        share_text = table.text(row, values, "anode_share")
+        share: float | None = None
+        if share_text.lower() != CALIBRATED:
+            share = table.number(row, values, "anode_share")
+            if not 0.0 <= share <= 1.0:
+                raise DataError(table.name, f"anode_share is a share and must lie between 0 and 1, "
+                                f"not {share:g} (or {CALIBRATED!r})", row, "anode_share")
+        elif producer in company_types:
+            raise DataError(table.name, f"a calibrated anode share closes report S6, so it must "
+                            f"belong to a group in Others, not to the listed company {producer!r}",
+                            row, "anode_share")
+        share_low, share_high = _range(table, row, values, "anode_share", share, (0.0, 1.0))
+        plants.append(Plant(plant, producer, table.text(row, values, "site"), country, kind, product,
+                            capacity, capacity_low, capacity_high, first, last, share, share_low,
+                            share_high, table.source(row, values, "capacity_source"),
+                            table.source(row, values, "anode_share_source")))
+    if sum(p.anode_share is None for p in plants) == 0:
+        raise DataError(table.name, f"no plant has anode_share {CALIBRATED!r}; one group in Others "
+                        "must close report S6 (top-5 share of 2023 capacity)", None, "anode_share")
+    dated: list[Company] = []
+    for company in companies:
+        own = [p for p in plants if p.producer == company.name]
+        years = [y for y in YEARS if any(p.first_year <= y <= p.last_year for p in own)]
+        if not years:
+            raise DataError(table.name, f"company {company.name!r} (companies.csv) has no plant "
+                            f"producing in {FIRST_YEAR}-{LAST_YEAR}", None, "producer")
+        dated.append(Company(company.name, company.aliases, company.hq_country, company.type,
+                             years[0], years[-1], company.source))
+    return tuple(plants), tuple(dated), table.raw
 
 
 def _read_scenarios(directory: Path) -> tuple[dict[str, dict[str, Assumption]], bytes]:
@@ -449,7 +651,8 @@ def _read_scenarios(directory: Path) -> tuple[dict[str, dict[str, Assumption]], 
     return scenarios, table.raw
 
 
-def _read_uncertainty(directory: Path) -> tuple[dict[str, Uncertainty], bytes]:
+def _read_uncertainty(directory: Path, plant_keys: dict[str, str]
+                      ) -> tuple[dict[str, Uncertainty], bytes]:
     """uncertainty.csv, when the folder has one: a range per driver around a base value (the
     assumption's value when the range was set; a simulation moves the range to the model's)."""
     if not (directory / UNCERTAINTY_FILE).is_file():
@@ -459,8 +662,9 @@ def _read_uncertainty(directory: Path) -> tuple[dict[str, Uncertainty], bytes]:
     found: dict[str, Uncertainty] = {}
     for row, values in table.rows:
         key = table.text(row, values, "key")
-        if key not in ASSUMPTION_KEYS:
-            raise DataError(table.name, f"unknown key {key!r} (see assumptions.csv)", row, "key")
+        if key not in ASSUMPTION_KEYS and key not in plant_keys:
+            raise DataError(table.name, f"unknown key {key!r} (see assumptions.csv; plant inputs "
+                            "are capacity_kt_<plant> and anode_share_<plant>)", row, "key")
         if key in found:
             raise DataError(table.name, f"duplicate key {key!r}", row, "key")
         distribution = table.text(row, values, "distribution").lower()
@@ -508,16 +712,74 @@ def _read_years(directory: Path) -> tuple[dict[int, YearStatus], bytes]:
         if status not in YEAR_STATUSES:
             raise DataError(table.name, f"unknown status {status!r} (valid: {', '.join(YEAR_STATUSES)})",
                             row, "status")
-        rank = YEAR_STATUSES.index(status)
-        if rank < last_rank:
-            raise DataError(table.name, f"{year} is {status} after a later status (statuses run "
-                            "actual, then estimate, then forecast)", row, "status")
-        last_rank = rank
+        forecast = status == "forecast"
+        if last_rank and not forecast:
+            raise DataError(table.name, f"{year} is {status} after a forecast year (history years, "
+                            "actual or estimate, come first, then forecast years)", row, "status")
+        last_rank = int(forecast)
         statuses[year] = YearStatus(year, status, table.text(row, values, "basis"), table.source(row, values))
     missing = [year for year in YEARS if year not in statuses]
     if missing:
         raise DataError(table.name, f"no row for year {missing[0]} (every year {FIRST_YEAR}-{LAST_YEAR} needs one)")
     return dict(sorted(statuses.items())), table.raw
+
+
+def _read_conflicts(directory: Path) -> tuple[tuple[Conflict, ...], bytes]:
+    """conflicts.csv, when the folder has one: ids C1, C2, ... unique; both sources carry a
+    provenance prefix; side_taken is source_a, source_b, both or neither."""
+    if not (directory / CONFLICTS_FILE).is_file():
+        return (), b""
+    columns = ("id", "topic", "claim", "source_a", "value_a", "source_b", "value_b", "side_taken",
+               "why")
+    table = _Table(directory, CONFLICTS_FILE, columns)
+    found: list[Conflict] = []
+    seen: set[str] = set()
+    for row, values in table.rows:
+        for column in columns:
+            table.text(row, values, column)
+        ident = values["id"]
+        if not (ident[:1] == "C" and ident[1:].isdigit()):
+            raise DataError(table.name, f"id {ident!r} must be C followed by a number (C1, C2, ...)",
+                            row, "id")
+        if ident in seen:
+            raise DataError(table.name, f"duplicate id {ident!r}", row, "id")
+        seen.add(ident)
+        for column in ("source_a", "source_b"):
+            table.source(row, values, column)
+        if values["side_taken"] not in CONFLICT_SIDES:
+            raise DataError(table.name, f"unknown side_taken {values['side_taken']!r} (valid: "
+                            f"{', '.join(CONFLICT_SIDES)})", row, "side_taken")
+        found.append(Conflict(*(values[c] for c in columns)))
+    return tuple(found), table.raw
+
+
+def _read_correlations(directory: Path, uncertainty: dict[str, Uncertainty]
+                       ) -> tuple[tuple[Correlation, ...], bytes]:
+    """correlations.csv, when the folder has one: pairs of uncertainty.csv drivers and their
+    correlation (strictly between -1 and 1); a driver is in at most one pair. Read only with an
+    uncertainty.csv (the simulation then reports the missing ranges)."""
+    if not (directory / CORRELATIONS_FILE).is_file() or not uncertainty:
+        return (), b""  # without ranges there are no draws to correlate
+    table = _Table(directory, CORRELATIONS_FILE, ("key", "with_key", "correlation", "source"))
+    found: list[Correlation] = []
+    used: set[str] = set()
+    for row, values in table.rows:
+        keys = []
+        for column in ("key", "with_key"):
+            key = table.text(row, values, column)
+            if key not in uncertainty:
+                raise DataError(table.name, f"{key!r} has no range in {UNCERTAINTY_FILE}", row, column)
+            if key in used or key in keys:
+                raise DataError(table.name, f"{key!r} is already in a pair (one pair per driver)",
+                                row, column)
+            keys.append(key)
+        used.update(keys)
+        rho = table.number(row, values, "correlation")
+        if not -1.0 < rho < 1.0:
+            raise DataError(table.name, f"correlation {rho:g} must lie strictly between -1 and 1",
+                            row, "correlation")
+        found.append(Correlation(keys[0], keys[1], rho, table.source(row, values)))
+    return tuple(found), table.raw
 
 
 def _read_text_table(
@@ -556,15 +818,20 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
         data_dir = os.environ.get(DATA_ENVIRONMENT_VARIABLE) or DEFAULT_DATA_DIR
     directory = Path(data_dir)
     if not directory.is_dir():
-        raise DataError(str(directory), "not a folder (expected a data folder with assumptions.csv, years.csv, "
-                        "countries.csv, companies.csv, scenarios.csv, company_news.csv, claims.csv)")
+        raise DataError(str(directory), "not a folder (expected a data folder with assumptions.csv, "
+                        "years.csv, countries.csv, companies.csv, producers.csv, scenarios.csv, "
+                        "company_news.csv, claims.csv)")
     assumptions, raw_a = _read_assumptions(directory)
     names = _fixed_names()  # one namespace: no country or company may take another's name
     countries, raw_c = _read_countries(directory, names)
     companies, raw_co = _read_companies(directory, countries, names)
+    plants, companies, raw_p = _read_producers(directory, countries, companies)
+    plant_keys = Dataset(directory, "", {}, (), (), {}, (), (), plants=plants).plant_input_keys()
     scenarios, raw_s = _read_scenarios(directory)
-    uncertainty, raw_u = _read_uncertainty(directory)
+    uncertainty, raw_u = _read_uncertainty(directory, plant_keys)
     year_status, raw_y = _read_years(directory)
+    conflicts, raw_x = _read_conflicts(directory)
+    correlations, raw_r = _read_correlations(directory, uncertainty)
     # checked row by row so the error names the file's own row (blank lines are skipped)
     news, raw_n = _read_text_table(
         directory, "company_news.csv", ("company", "date", "news", "source"),
@@ -575,10 +842,10 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
         unique="id",
     )
     digest = hashlib.sha256()
-    for raw in (raw_a, raw_c, raw_co, raw_s, raw_n, raw_cl, raw_u, raw_y):
+    for raw in (raw_a, raw_c, raw_co, raw_s, raw_n, raw_cl, raw_u, raw_y, raw_x, raw_r, raw_p):
         digest.update(raw)
     files = ("assumptions.csv", "countries.csv", "companies.csv", "scenarios.csv",
-             "company_news.csv", "claims.csv", YEARS_FILE)
+             "company_news.csv", "claims.csv", YEARS_FILE, PRODUCERS_FILE)
     return Dataset(
         directory=directory,
         dataset_id=f"negcoke-{digest.hexdigest()[:10]}",
@@ -591,4 +858,7 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
         files=files,
         uncertainty=uncertainty,
         year_status=year_status,
+        plants=plants,
+        conflicts=conflicts,
+        correlations=correlations,
     )

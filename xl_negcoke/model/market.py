@@ -3,15 +3,22 @@
 The driver structure (data/README.md explains each input and its source):
 
 * volume (kt) is the anode-derived total: world anode x artificial-graphite share x tonnes of
-  coke per tonne of anode. Energy Storage and Consumer Battery follow their own growth paths
-  from their 2023 shares; Power Battery closes to the total.
-* type is a share path (petroleum-based share in 2023 plus a yearly change); price (US$/t) is
-  per type; revenue (US$ million) = volume x price / 1,000. Applications, regions and countries
-  carry the global average price, so their revenue is their volume share of global revenue.
-* region and country are share paths: China's share, the rest split by fixed country weights.
-* capacity (kt/yr): global capacity 2023 = top-5 capacity / their share (report S6); global
-  utilisation holds at its 2023 level; each listed company keeps its 2023 share of global
-  capacity while it produces; "Others" closes every company metric to the global total.
+  coke per tonne of anode. World anode is the published series to the latest actual year (2024)
+  and grows after it at the latest published outlook's rates. Energy Storage and Consumer
+  Battery follow their own growth paths from their 2023 shares; Power Battery closes to the total.
+* price (US$/t) is by type and region: the seaborne (outside-China) petroleum-based price, China's
+  domestic price at `china_price_ratio` times it, coal-based at `coal_price_ratio` times either.
+  A type's price is the mix average over the regions, a region's the mix average over the types;
+  revenue (US$ million) = volume x price / 1,000, so both reconcile. Applications carry the
+  global average price.
+* region and country: China's share of revenue is a path through report S5's 76% (its share of
+  volume follows from the two regions' prices); the rest is split by where anode material is
+  made (countries.csv: kt made in 2024 and by 2030, linear between, held before 2024).
+* capacity (kt/yr) and companies come from the plants of producers.csv (supply.py): anode
+  capacity by plant and year, report S6 closed by one calibrated group, capacity not yet
+  announced added above a ceiling utilisation, utilisation = volume / capacity by type; a
+  producer sells its capacity x its type's utilisation at its type's price; region and country
+  capacity = the plants located there; "Others" closes every company metric to the total.
 
 Every closing row is computed as total minus the rest, so each dimension reconciles exactly.
 
@@ -40,12 +47,14 @@ from xl_negcoke.model.dataset import (
     SERIES,
     TYPES,
     YEARS,
-    Company,
     Dataset,
 )
+from xl_negcoke.model.supply import Supply, company_recipe, compute_supply
 
 YEAR_ARRAY = np.arange(FIRST_YEAR, LAST_YEAR + 1, dtype=float)
 BASE = BASE_YEAR - FIRST_YEAR  # index of the base year
+LATEST_ACTUAL_YEAR = SERIES["anode_world_kt"][0][-1]  # the forecast starts after this year
+LATEST_ACTUAL = LATEST_ACTUAL_YEAR - FIRST_YEAR
 OTHERS = "Others"
 GLOBAL = "Global"
 
@@ -59,7 +68,8 @@ class Market:
     """Every number of one scenario: segment -> metric -> array over YEARS."""
 
     values: dict[str, Series]
-    utilisation: np.ndarray  # global (and every company's) capacity utilisation per year
+    utilisation: np.ndarray  # Global capacity utilisation per year (volume / capacity)
+    supply: Supply | None = None  # capacity by plant and type, utilisation by type (supply.py)
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,7 @@ class MarketRecipes:
 
     segments: dict[str, Series | Recipe]
     utilisation: np.ndarray  # years, or (draws, years) when utilisation varies by draw
+    supply: Supply | None = None
 
     def series(self, segment: str) -> Series:
         """Every metric of one segment (computed now when it is a recipe)."""
@@ -78,7 +89,7 @@ class MarketRecipes:
     def materialise(self) -> Market:
         """Compute every segment: the Market of one scenario."""
         values = {name: self.series(name) for name in self.segments}
-        return Market(values=values, utilisation=np.array(self.utilisation))
+        return Market(values=values, utilisation=np.array(self.utilisation), supply=self.supply)
 
 
 def fill_series(params: dict[str, Input], name: str) -> np.ndarray:
@@ -143,13 +154,6 @@ def _column(value: Input) -> Input:
     return np.asarray(value, dtype=float)[:, None]
 
 
-def _hold(value: Input, count: int) -> np.ndarray:
-    """`count` years at `value` (a number or a column (draws, 1))."""
-    if np.ndim(value) == 0:
-        return np.full(count, value)
-    return np.broadcast_to(value, (*np.shape(value)[:-1], count))
-
-
 def _join(head: np.ndarray, tail: np.ndarray) -> np.ndarray:
     """Two runs of years side by side, broadcasting a single run to the draws of the other."""
     lead = np.broadcast_shapes(head.shape[:-1], tail.shape[:-1])
@@ -194,8 +198,7 @@ def _show(value: Input) -> str:
 
 def _exceeds(metric: str, remainder: np.ndarray) -> Callable[[], str]:
     return lambda: (f"the listed companies exceed the global {metric} in "
-                    f"{_first_bad_year(remainder < 0)}; lower company capacities or raise "
-                    "top5_capacity_share_2023")
+                    f"{_first_bad_year(remainder < 0)}; check the plants of producers.csv")
 
 
 def compute_market(dataset: Dataset, params: dict[str, float]) -> Market:
@@ -231,11 +234,16 @@ def market_recipes(dataset: Dataset, params: dict[str, Input]) -> MarketRecipes:
         return _column(params[key])
 
     # volume -------------------------------------------------------------------------------
-    anode = fill_series(params, "anode_world_kt")
+    # world anode: the published series to the latest actual year, then the latest outlook's
+    # growth (anode_growth_2025 for 2025, anode_cagr_2025_2030 a year after)
+    history = fill_series(params, "anode_world_kt")
+    forward = (1.0 + value("anode_growth_2025")) * (1.0 + value("anode_cagr_2025_2030")) ** (
+        YEAR_ARRAY[LATEST_ACTUAL + 1 :] - (LATEST_ACTUAL_YEAR + 1))
+    anode = _join(history[..., : LATEST_ACTUAL + 1], history[..., LATEST_ACTUAL, None] * forward)
     artificial = fill_series(params, "artificial_graphite_share")
     volume = anode * artificial * value("coke_per_anode_t")
     _require(volume > 0, lambda: "the assumptions give a global volume of 0 in "
-             f"{_first_bad_year(volume <= 0)}: coke_per_anode_t, anode_world_kt and "
+             f"{_first_bad_year(volume <= 0)}: coke_per_anode_t, anode_world_kt, anode growth and "
              "artificial_graphite_share must be above 0")
     base_volume = volume[..., BASE, None]
     storage_share = value("energy_storage_share_2023")
@@ -253,6 +261,23 @@ def market_recipes(dataset: Dataset, params: dict[str, Input]) -> MarketRecipes:
              f"{_first_bad_year(power < 0)}: Energy Storage and Consumer Battery exceed the "
              "anode-derived total; lower their growth or raise anode_world_kt")
 
+    # China's share (of revenue: report S5) and the regions' prices ------------------------
+    from_base = YEAR_ARRAY - BASE_YEAR
+    china_share = _join(value("china_revenue_share_2023")
+                        + value("china_share_change_per_year_history") * from_base[: BASE + 1],
+                        value("china_revenue_share_2023")
+                        + value("china_share_change_per_year_forecast") * after)
+    _require((china_share >= 0) & (china_share <= 1), lambda: "china_revenue_share_2023 with "
+             "china_share_change_per_year_history and china_share_change_per_year_forecast take "
+             "China's share outside 0-1 in "
+             f"{_first_bad_year((china_share < 0) | (china_share > 1))}")
+    china_ratio = value("china_price_ratio")
+    _require(np.asarray(china_ratio) > 0, "china_price_ratio must be above 0 (China's price is the "
+             "seaborne price times it)")
+    # China's share of volume: its revenue share at China's price relative to the seaborne one
+    china_volume_share = china_share / (china_share + (1.0 - china_share) * china_ratio)
+    region_factor = china_volume_share * china_ratio + (1.0 - china_volume_share)
+
     # type and price -----------------------------------------------------------------------
     petroleum_share = value("petroleum_share_2023") + value("petroleum_share_change_per_year") * (
         YEAR_ARRAY - BASE_YEAR)
@@ -261,35 +286,33 @@ def market_recipes(dataset: Dataset, params: dict[str, Input]) -> MarketRecipes:
              f"{_first_bad_year((petroleum_share < 0) | (petroleum_share > 1))}")
     petroleum_volume = volume * petroleum_share
     coal_volume = volume - petroleum_volume
-    petroleum_price = fill_series(params, "petroleum_price_usd_per_t")
-    petroleum_price = _join(petroleum_price[..., : BASE + 2], petroleum_price[..., BASE + 1, None] * (
+    seaborne = fill_series(params, "petroleum_price_usd_per_t")
+    seaborne = _join(seaborne[..., : BASE + 2], seaborne[..., BASE + 1, None] * (
         1.0 + value("petroleum_price_growth_forecast")) ** (after[1:] - 1))
-    coal_price = petroleum_price * value("coal_price_ratio")
+    coal_ratio = value("coal_price_ratio")
+    type_factor = petroleum_share + (1.0 - petroleum_share) * coal_ratio
+    petroleum_price = seaborne * region_factor  # the mix average of China and outside China
+    coal_price = petroleum_price * coal_ratio
     petroleum_revenue = petroleum_volume * petroleum_price / 1000.0
     coal_revenue = coal_volume * coal_price / 1000.0
     revenue = petroleum_revenue + coal_revenue
     price = revenue * 1000.0 / volume
+    china_price = seaborne * china_ratio * type_factor  # the mix average of the types
+    outside_price = seaborne * type_factor
 
-    # capacity (companies set the global level through the top-5 share) -------------------
-    companies = dataset.companies
-    capacity_2023 = np.array(
-        [params[dataset.company_capacity_key(c)] if c.first_year <= BASE_YEAR <= c.last_year else 0.0
-         for c in companies])
-    top5 = np.sort(capacity_2023)[::-1][:5].sum()
-    _require(top5 > 0, "the five largest companies have no 2023 capacity; top-5 share is undefined")
-    top5_share = value("top5_capacity_share_2023")
-    _require(np.asarray(top5_share) > 0, "top5_capacity_share_2023 must be above 0")
-    global_capacity_2023 = top5 / top5_share
-    _require(np.isfinite(global_capacity_2023), "top5_capacity_share_2023 must be above 0")
-    utilisation_2023 = base_volume / global_capacity_2023
-    utilisation = np.broadcast_to(utilisation_2023, (*utilisation_2023.shape[:-1], len(YEARS)))
-    capacity = volume / utilisation
+    # capacity, utilisation and producers (supply.py) -------------------------------------
+    supply = compute_supply(dataset, params, {TYPES[0]: petroleum_volume, TYPES[1]: coal_volume},
+                            {TYPES[0]: petroleum_price, TYPES[1]: coal_price})
+    capacity = supply.capacity
+    utilisation = supply.utilisation
 
     segments[GLOBAL] = {"volume": volume, "revenue": revenue, "price": price, "capacity": capacity}
     segments[TYPES[0]] = {"volume": petroleum_volume, "revenue": petroleum_revenue,
                           "price": petroleum_price}
     segments[TYPES[1]] = {"volume": coal_volume, "revenue": revenue - petroleum_revenue,
                           "price": coal_price}
+    for kind in TYPES:  # capacity by type: its plants and its capacity not yet announced
+        segments[kind]["capacity"] = supply.announced[kind] + supply.unannounced[kind]
 
     def application(app_volume: np.ndarray) -> Recipe:
         return lambda: {"volume": app_volume, "revenue": revenue * (app_volume / volume),
@@ -298,27 +321,33 @@ def market_recipes(dataset: Dataset, params: dict[str, Input]) -> MarketRecipes:
     for name, app_volume in zip(APPLICATIONS, (power, consumer, storage), strict=False):
         segments[name] = application(app_volume)
 
-    # regions and countries ----------------------------------------------------------------
-    china_share = _join(_hold(value("china_revenue_share_2023"), BASE + 1),
-                        value("china_revenue_share_2023")
-                        + value("china_share_change_per_year_forecast") * after)
-    _require((china_share >= 0) & (china_share <= 1), lambda: "china_revenue_share_2023 with "
-             "china_share_change_per_year_forecast takes China's share outside 0-1 in "
-             f"{_first_bad_year((china_share < 0) | (china_share > 1))}")
-    weights = {c.name: params[dataset.country_weight_key(c)] for c in dataset.countries
-               if c.name != "China"}
+    # regions and countries: China's share, the rest split by where anode material is made --
+    ramp = np.clip((YEAR_ARRAY - LATEST_ACTUAL_YEAR) / (LAST_YEAR - LATEST_ACTUAL_YEAR), 0.0, 1.0)
+    weights: dict[str, np.ndarray] = {}
+    for entity in dataset.countries:
+        if entity.name == "China":
+            continue
+        start = params[dataset.country_weight_key(entity)]
+        end = params[dataset.country_weight_2030_key(entity)]
+        weights[entity.name] = start + (end - start) * ramp
     weight_total = sum(weights.values())
-    _require(weight_total > 0, "every country weight outside China is 0; at least one must be "
-             "above 0 to split the non-China share")
+    _require(weight_total > 0, lambda: "every country weight outside China is 0 in "
+             f"{_first_bad_year(np.asarray(weight_total) <= 0)}; at least one weight_ or "
+             "weight_2030_ must be above 0 to split the non-China share")
 
-    outside_china = 1.0 - china_share
+    china_volume = volume * china_volume_share
+    china_revenue = china_volume * china_price / 1000.0
+    outside_volume = volume - china_volume
+    outside_revenue = revenue - china_revenue
 
     def country(name: str) -> Recipe:
         def series() -> Series:
-            share = china_share if name == "China" else (
-                outside_china * (weights[name] / weight_total))
-            return {"volume": volume * share, "revenue": revenue * share,
-                    "capacity": capacity * share, "price": price}
+            if name == "China":
+                return {"volume": china_volume, "revenue": china_revenue,
+                        "capacity": supply.country_capacity(name), "price": china_price}
+            part = weights[name] / weight_total
+            return {"volume": outside_volume * part, "revenue": outside_revenue * part,
+                    "capacity": supply.country_capacity(name), "price": outside_price}
         return series
 
     def region(members: list[Recipe]) -> Recipe:
@@ -328,7 +357,11 @@ def market_recipes(dataset: Dataset, params: dict[str, Input]) -> MarketRecipes:
                 numbers = member()
                 for metric in totals:
                     totals[metric] = _accumulate(totals[metric], numbers[metric], np.add)
-            totals["price"] = price
+            selling = totals["volume"] > 0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                average = totals["revenue"] * 1000.0 / totals["volume"]
+            # a region without volume shows the price outside China (what a buyer there pays)
+            totals["price"] = average if selling.all() else np.where(selling, average, outside_price)
             return totals
         return series
 
@@ -337,34 +370,9 @@ def market_recipes(dataset: Dataset, params: dict[str, Input]) -> MarketRecipes:
         segments[name] = region([countries[c.name] for c in dataset.countries if c.region == name])
     segments.update(countries)
 
-    # companies ----------------------------------------------------------------------------
-    capacity_index = capacity / capacity[..., BASE, None]
-    price_by_type = {TYPES[0]: petroleum_price, TYPES[1]: coal_price}
-
-    def company(entity: Company, base_capacity: float, with_price: bool = True) -> Recipe:
-        def series() -> Series:
-            raw = params[dataset.company_capacity_key(entity)]
-            active = (entity.first_year <= YEAR_ARRAY) & (entity.last_year >= YEAR_ARRAY)
-            company_capacity = (base_capacity or raw) * capacity_index
-            if not active.all():  # np.where only where it changes a number (speed with draws)
-                company_capacity = np.where(active, company_capacity, 0.0)
-            company_volume = company_capacity * utilisation
-            company_revenue = company_volume * price_by_type[entity.type] / 1000.0
-            if not with_price:  # for Others, which needs only the sums
-                return {"capacity": company_capacity, "volume": company_volume,
-                        "revenue": company_revenue}
-            with np.errstate(invalid="ignore", divide="ignore"):
-                company_price = company_revenue * 1000.0 / company_volume
-            selling = company_volume > 0
-            if not selling.all():
-                company_price = np.where(selling, company_price, np.nan)
-            return {"capacity": company_capacity, "volume": company_volume,
-                    "revenue": company_revenue, "price": company_price}
-        return series
-
-    listed = [company(entity, base) for entity, base in zip(companies, capacity_2023, strict=False)]
-    sums = [company(entity, base, with_price=False)
-            for entity, base in zip(companies, capacity_2023, strict=False)]
+    # companies: named producers from their plants; Others closes to Global ------------------
+    companies = dataset.companies
+    sums = [company_recipe(supply, entity.name, with_price=False) for entity in companies]
 
     def others() -> Series:
         total = segments[GLOBAL]
@@ -378,6 +386,6 @@ def market_recipes(dataset: Dataset, params: dict[str, Input]) -> MarketRecipes:
         rest["price"] = rest["revenue"] * 1000.0 / rest["volume"]
         return rest
 
-    segments.update({entity.name: recipe for entity, recipe in zip(companies, listed, strict=False)})
+    segments.update({entity.name: company_recipe(supply, entity.name) for entity in companies})
     segments[OTHERS] = others
-    return MarketRecipes(segments=segments, utilisation=utilisation)
+    return MarketRecipes(segments=segments, utilisation=utilisation, supply=supply)

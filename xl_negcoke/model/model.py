@@ -6,6 +6,7 @@ All scenarios are computed once when the model loads; every question after that 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -58,25 +59,35 @@ COMPANY_FIELD_ALIASES = {
 NUMERIC_COMPANY_FIELDS = ("capacity", "volume", "revenue", "price", "share", "utilisation")
 
 METHODS = {
-    GLOBAL: "derived: volume = world anode x artificial-graphite share x coke per tonne of anode; "
-            "revenue = sum over types of volume x price / 1,000; price = revenue / volume; "
-            "capacity = volume / utilisation (2023 utilisation from the top-5 calibration, report:S6)",
-    "Petroleum-based": "derived: Global volume x petroleum-based share path; price by type",
+    GLOBAL: "derived: volume = world anode (published to 2024, then the latest outlook's growth) x "
+            "artificial-graphite share x coke per tonne of anode; revenue = sum over types and "
+            "regions of volume x price / 1,000; price = revenue / volume (the mix average); "
+            "capacity = the anode capacity of every plant in producers.csv (nameplate x anode "
+            "share while it runs) plus capacity not yet announced where a type's utilisation would "
+            "pass utilisation_ceiling; the independent refiners' anode share makes the top five "
+            "hold report:S6's 48% of 2023 capacity",
+    "Petroleum-based": "derived: Global volume x petroleum-based share path; price = the seaborne "
+                       "price, China's at china_price_ratio times it: the mix average of the regions",
     "Coal-based": "derived: Global volume less petroleum-based volume; price = petroleum-based "
-                  "price x coal_price_ratio",
+                  "price x coal_price_ratio (the mix average of the regions)",
     "Power Battery": "derived: closes to the Global volume (Global less Energy Storage and Consumer "
                      "Battery); 62% of 2023 volume (report:S1)",
     "Consumer Battery": "derived: 2023 share 1 - S1 - S2 = 15%, then consumer_battery_growth_history"
                         " / _forecast",
     "Energy Storage": "derived: 23% of 2023 volume (report:S2), 68% CAGR 2020-2023 (report:S4), "
                       "3.0x 2023 by 2030 (report:S3)",
-    OTHERS: "derived: Global less every listed company, for capacity, volume and revenue",
+    OTHERS: "derived: Global less every listed company, for capacity, volume and revenue: the "
+            "groups of producers.csv (other Chinese needle-coke producers, independent refiners, "
+            "other producers outside China) and the capacity not yet announced",
 }
 METRIC_DEFINITIONS = {
     "revenue": "revenue in US$ million = volume (kt) x price (US$/t) / 1,000",
     "volume": "sales volume (consumption) in kt of negative coke",
-    "price": "average price in US$/t = revenue / volume",
-    "capacity": "production capacity in kt/yr (companies, regions, Global)",
+    "price": "average price in US$/t = revenue / volume; by type the mix average of the regions, by "
+             "region the mix average of the types, by application the global average",
+    "capacity": "anode-coke capacity in kt/yr: nameplate x the share serving anode material "
+                "(plants of producers.csv, with capacity not yet announced; types, companies, "
+                "regions, countries, Global)",
 }
 
 
@@ -142,8 +153,11 @@ class Model:
         inputs = {key: a.value for key, a in self.dataset.assumptions.items()}
         for country in self.dataset.countries:
             inputs[self.dataset.country_weight_key(country)] = country.weight
-        for company in self.dataset.companies:
-            inputs[self.dataset.company_capacity_key(company)] = company.capacity_2023_kt
+            inputs[self.dataset.country_weight_2030_key(country)] = country.weight_2030
+        for plant in self.dataset.plants:
+            if plant.anode_share is not None:  # a calibrated plant has no input (report S6)
+                inputs[self.dataset.plant_capacity_key(plant)] = plant.capacity_kt
+                inputs[self.dataset.plant_anode_share_key(plant)] = plant.anode_share
         return inputs
 
     def _apply_overrides(self, defaults: dict[str, float], overrides: Mapping[str, object]
@@ -345,13 +359,13 @@ class Model:
             if field_name == "share":
                 return self.share(company_name, year_number, "revenue", scenario)
             if field_name == "utilisation":
-                scenario_name = self.resolve_scenario(scenario)
-                if not company.first_year <= year_number <= company.last_year:
+                capacity = self.value(company_name, year_number, "capacity", scenario)
+                if capacity <= 0:
                     raise NotAvailableError(f"{company_name} does not produce in {year_number} "
                                             f"({company.first_year}-{company.last_year})")
-                return float(self.markets[scenario_name].utilisation[year_number - FIRST_YEAR])
+                return self.value(company_name, year_number, "volume", scenario) / capacity
             if field_name == "rank":
-                return self.ranking(year_number, scenario=scenario).index(company_name) + 1
+                return self.rank(company_name, year_number, scenario=scenario)
             return self.value(company_name, year_number, field_name, scenario)
         facts: dict[str, Callable[[], object]] = {
             "hq_country": lambda: company.hq_country,
@@ -368,28 +382,38 @@ class Model:
 
     def ranking(self, year: int = BASE_YEAR, metric: str = "revenue", scenario: str = "base"
                 ) -> list[str]:
-        """Listed companies ordered by `metric` in `year`, largest first (ties by name)."""
+        """Listed companies ordered by `metric` in `year`, largest first; companies with equal
+        values keep the order of companies.csv (they share a rank, see `rank`)."""
         year_number = self._year(year)
         metric_name = self.resolve_metric(metric)
         scenario_name = self.resolve_scenario(scenario)
         names = [c for c in self._members["company"] if c != OTHERS]
-        return sorted(names, key=lambda c: (-self._flat[(c, year_number, metric_name, scenario_name)], c))
+        return sorted(names, key=lambda c: -self._flat[(c, year_number, metric_name, scenario_name)])
+
+    def rank(self, company: str, year: int = BASE_YEAR, metric: str = "revenue",
+             scenario: str = "base") -> int:
+        """1 + the number of listed companies with a larger `metric` in `year`: equal values
+        share a rank (a tie: 1, 2, 2, 4), within a relative 1e-12."""
+        name = self._companies.resolve(company)
+        year_number = self._year(year)
+        metric_name = self.resolve_metric(metric)
+        scenario_name = self.resolve_scenario(scenario)
+        own = self._flat[(name, year_number, metric_name, scenario_name)]
+        larger = sum(1 for c in self._members["company"]
+                     if c != OTHERS and self._flat[(c, year_number, metric_name, scenario_name)]
+                     > own + 1e-12 * abs(own))
+        return larger + 1
 
     def tier(self, company: str) -> str:
-        """Tier 1: the five largest by 2023 capacity (report S6); tier 2: other producers of
-        100 kt/yr or more; tier 3: the rest."""
+        """Tier 1: ranked in the top five by 2023 capacity (report S6; a tie at fifth place
+        counts); tier 2: other producers with 100 kt/yr of anode capacity or more in 2023;
+        tier 3: the rest."""
         name = self._companies.resolve(company)
-        ranked = self.ranking(BASE_YEAR, "capacity")
-        if name in ranked[:5]:
+        if self.rank(name, BASE_YEAR, "capacity") <= 5:
             return "Tier 1"
-        if self.dataset_capacity(name) >= 100:
+        if self.value(name, BASE_YEAR, "capacity") >= 100:
             return "Tier 2"
         return "Tier 3"
-
-    def dataset_capacity(self, company: str) -> float:
-        """The company's stated capacity input (kt/yr, 2023 terms)."""
-        entity = next(c for c in self.dataset.companies if c.name == company)
-        return self._inputs["base"][self.dataset.company_capacity_key(entity)]
 
     def _latest_news(self, company: str) -> str:
         items = sorted((n for n in self.dataset.news if n["company"] == company),
@@ -406,10 +430,15 @@ class Model:
         match = assumptions[assumptions["key"].str.casefold() == text.casefold()]
         if len(match):
             row = match.iloc[0]
-            return f"{row['key']} = {row['value']:g} {row['unit']}: {row['source']}"
+            return (f"{row['key']} = {row['value']:g} {row['unit']}: {row['source']}"
+                    + self._conflicts_of(row["key"]))
         for claim in self.dataset.claims:
             if claim["id"].casefold() == text.casefold():
-                return f"{claim['id']} ({claim['source']}): {claim['claim']}. {claim['note']}"
+                return (f"{claim['id']} ({claim['source']}): {claim['claim']}. {claim['note']}"
+                        + self._conflicts_of(claim["id"]))
+        for conflict in self.dataset.conflicts:
+            if conflict.id.casefold() == text.casefold():
+                return conflict.text()
         if text.casefold() in (m.casefold() for m in METRICS) or text in self._metrics:
             metric = self.resolve_metric(text)
             return f"{metric}: {METRIC_DEFINITIONS[metric]}"
@@ -424,11 +453,28 @@ class Model:
                 country = next(c for c in self.dataset.countries if c.name == segment)
                 if segment == "China":
                     return f"China: {self.dataset.assumptions['china_revenue_share_2023'].source}"
-                return (f"{segment}: share of the non-China remainder {country.weight:g}: "
+                return (f"{segment}: anode material made there {country.weight:g} kt (2024), "
+                        f"{country.weight_2030:g} kt (2030), its weight in the non-China share: "
                         f"{country.source}")
             return f"{segment}: derived: sum of its countries (see NEGCOKE_SEGMENTS(\"{segment}\"))"
         raise UnknownNameError("source key", text, _closest(text, list(assumptions["key"])),
-                               "an assumption key, a claim id S1-S17, a segment or a metric")
+                               "an assumption key, a claim id S1-S17, a conflict id C1-C"
+                               f"{len(self.dataset.conflicts)}, a segment or a metric")
+
+    def _conflicts_of(self, key: str) -> str:
+        """" Conflicts: C2, C15" for the conflicts whose text names `key` (a claim id such as S5 or
+        an assumption key), or "" when none does."""
+        pattern = re.compile(rf"(?<![\w]){re.escape(key)}(?![\w])", re.IGNORECASE)
+        found = [c.id for c in self.dataset.conflicts
+                 if any(pattern.search(part) for part in (c.source_a, c.source_b, c.claim, c.why))]
+        return f" Conflicts: {', '.join(found)} (see NEGCOKE_SOURCE(\"{found[0]}\"))" if found else ""
+
+    def conflicts(self) -> pd.DataFrame:
+        """The conflicts register (data/conflicts.csv): one row per disagreement between sources."""
+        columns = ["id", "topic", "claim", "source_a", "value_a", "source_b", "value_b",
+                   "side_taken", "why"]
+        return pd.DataFrame([[getattr(c, name) for name in columns] for c in self.dataset.conflicts],
+                            columns=columns)
 
     def assumptions(self) -> pd.DataFrame:
         """Every input the model uses: key, value, unit, source, description (base values first,
@@ -446,12 +492,22 @@ class Model:
             rows.append((key, base[key], item.unit, item.source, item.description))
         for country in self.dataset.countries:
             key = self.dataset.country_weight_key(country)
-            rows.append((key, base[key], "share", country.source,
-                         f"{country.name}: weight in the non-China share ({country.region})"))
-        for company in self.dataset.companies:
-            key = self.dataset.company_capacity_key(company)
-            rows.append((key, base[key], "kt/yr", company.source,
-                         f"{company.name}: capacity in 2023 terms ({company.type})"))
+            rows.append((key, base[key], "kt", country.source,
+                         f"{country.name}: anode material made there in 2024, its weight in the "
+                         f"non-China share ({country.region})"))
+            key = self.dataset.country_weight_2030_key(country)
+            rows.append((key, base[key], "kt", country.source,
+                         f"{country.name}: anode material made there by 2030 (weight, linear "
+                         "from 2024)"))
+        for plant in self.dataset.plants:
+            if plant.anode_share is not None:  # a calibrated plant has no input (report S6)
+                key = self.dataset.plant_capacity_key(plant)
+                rows.append((key, base[key], "kt/yr", plant.capacity_source,
+                             f"{plant.producer}, {plant.site}: nameplate {plant.product} capacity "
+                             f"({plant.type}, {plant.country})"))
+                key = self.dataset.plant_anode_share_key(plant)
+                rows.append((key, base[key], "share", plant.anode_share_source,
+                             f"{plant.producer}, {plant.site}: share of its capacity serving anodes"))
         for scenario, inputs in self._inputs.items():
             if scenario == "base":
                 continue
@@ -477,9 +533,14 @@ class Model:
         """Version, dataset id, base year, years and scenarios."""
         from xl_negcoke import __version__
 
-        return {"version": __version__, "dataset_id": self.dataset.dataset_id, "base_year": BASE_YEAR,
-                "first_year": FIRST_YEAR, "last_year": LAST_YEAR,
-                "scenarios": ", ".join(self.scenarios), "data_dir": str(self.dataset.directory)}
+        info: dict[str, object] = {
+            "version": __version__, "dataset_id": self.dataset.dataset_id, "base_year": BASE_YEAR,
+            "first_year": FIRST_YEAR, "last_year": LAST_YEAR,
+            "first_forecast_year": self.first_forecast_year(),
+            "scenarios": ", ".join(self.scenarios), "data_dir": str(self.dataset.directory)}
+        for year, item in self.dataset.year_status.items():
+            info[f"status {year}"] = item.status
+        return info
 
     def status(self, year: object) -> str:
         """What the model's numbers for `year` are: "actual", "estimate" or "forecast"

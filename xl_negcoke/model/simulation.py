@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 
 from xl_negcoke.errors import AssumptionError, InvalidArgumentError, NotAvailableError
-from xl_negcoke.model.dataset import ASSUMPTION_KEYS, FIRST_YEAR, YEARS, Dataset, Uncertainty
-from xl_negcoke.model.market import MarketRecipes, market_recipes
+from xl_negcoke.model.dataset import FIRST_YEAR, YEARS, Dataset, Uncertainty, input_kind
+from xl_negcoke.model.market import OTHERS, MarketRecipes, market_recipes
 
 if TYPE_CHECKING:
     from xl_negcoke.model.model import Model
@@ -74,7 +74,7 @@ class Driver(Uncertainty):
         its key allows; unchanged when `value` is the file's base."""
         low, high, sd = item.low, item.high, item.sd
         if value != item.base:
-            kind = ASSUMPTION_KEYS[item.key][0]
+            kind = input_kind(item.key)
             if kind == "level" and item.base != 0:
                 factor = value / item.base
                 low, high = low * factor, high * factor
@@ -99,6 +99,49 @@ class Driver(Uncertainty):
         normal = NormalDist(self.base, self.sd or 0.0)
         lower, upper = normal.cdf(self.low), normal.cdf(self.high)
         return min(max(normal.inv_cdf(lower + q * (upper - lower)), self.low), self.high)
+
+    def cdf(self, values: np.ndarray) -> np.ndarray:
+        """The share of draws at or below each of `values` (elementwise)."""
+        x = np.asarray(values, dtype=float)
+        if self.low == self.high:
+            return (x >= self.low).astype(float)
+        if self.distribution == "triangular":
+            low, mode, high = self.low, self.base, self.high
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rising = (x - low) ** 2 / ((high - low) * (mode - low))
+                falling = 1.0 - (high - x) ** 2 / ((high - low) * (high - mode))
+            result = np.where(x <= mode, rising, falling)
+        else:
+            lower, upper = (_standard_normal_cdf(np.array([(v - self.base) / self.sd]))[0]
+                            for v in (self.low, self.high))
+            result = (_standard_normal_cdf((x - self.base) / self.sd) - lower) / (upper - lower)
+        return np.clip(np.where(x <= self.low, 0.0, np.where(x >= self.high, 1.0, result)), 0.0, 1.0)
+
+    def quantiles(self, q: np.ndarray) -> np.ndarray:
+        """`quantile` elementwise: the value below which a share q (0-1) of draws falls."""
+        q = np.clip(np.asarray(q, dtype=float), 0.0, 1.0)
+        if self.low == self.high:
+            return np.full(q.shape, self.low)
+        if self.distribution == "triangular":
+            low, mode, high = self.low, self.base, self.high
+            split = (mode - low) / (high - low)
+            return np.where(q <= split, low + np.sqrt(q * (high - low) * (mode - low)),
+                            high - np.sqrt((1.0 - q) * (high - low) * (high - mode)))
+        normal = NormalDist(self.base, self.sd or 0.0)
+        lower, upper = normal.cdf(self.low), normal.cdf(self.high)
+        inner = np.clip(lower + q * (upper - lower), 1e-300, 1.0 - 1e-16)
+        return np.clip(self.base + self.sd * _standard_normal_quantile(inner), self.low, self.high)
+
+    def sample_with(self, partner: Driver, partner_draws: np.ndarray, correlation: float,
+                    seed: int) -> np.ndarray:
+        """Draws of this range correlated with `partner_draws` (a Gaussian copula): the partner's
+        draws become normal scores, mixed with this driver's own normal stream at `correlation`,
+        and mapped back through this range's quantiles. Reproducible for (seed, key)."""
+        generator = np.random.default_rng([seed, zlib.crc32(self.key.encode("utf-8"))])
+        own = generator.standard_normal(len(partner_draws))
+        ranks = np.clip(partner.cdf(partner_draws), 1e-12, 1.0 - 1e-12)
+        scores = correlation * _standard_normal_quantile(ranks) + math.sqrt(1.0 - correlation**2) * own
+        return self.quantiles(_standard_normal_cdf(scores))
 
     def sample(self, draws: int, seed: int) -> np.ndarray:
         """`draws` values from the range, reproducible for (seed, key)."""
@@ -142,6 +185,14 @@ _FAR_TAIL = (
 )
 
 
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _standard_normal_cdf(x: np.ndarray) -> np.ndarray:
+    """The standard normal CDF, elementwise (math.erfc: full double precision in both tails)."""
+    return _ERFC(-np.asarray(x, dtype=float) / math.sqrt(2.0)).astype(float) / 2.0
+
+
 def _standard_normal_quantile(p: np.ndarray) -> np.ndarray:
     """The inverse of the standard normal CDF, elementwise (AS241: about 16 digits)."""
     p = np.asarray(p, dtype=float)
@@ -181,10 +232,17 @@ class Simulation:
         self._base_inputs = dict(base_inputs)
         _check_corners(dataset, self._base_inputs, self.drivers)
         self.inputs: dict[str, np.ndarray] = {}
+        self.correlations = {pair.with_key: pair for pair in dataset.correlations}
+        by_key = {driver.key: driver for driver in self.drivers}
         for driver in self.drivers:
-            values = driver.sample(draws, seed)
+            if driver.key not in self.correlations:
+                self.inputs[driver.key] = driver.sample(draws, seed)
+        for key, pair in self.correlations.items():  # after their partners
+            self.inputs[key] = by_key[key].sample_with(by_key[pair.key], self.inputs[pair.key],
+                                                       pair.correlation, seed)
+        self.inputs = {driver.key: self.inputs[driver.key] for driver in self.drivers}
+        for values in self.inputs.values():
             values.setflags(write=False)
-            self.inputs[driver.key] = values
         self._market = market_recipes(dataset, {**self._base_inputs, **self.inputs})
         self._lock = threading.Lock()
         self._segments: OrderedDict[str, tuple[dict[str, np.ndarray], int]] = OrderedDict()
@@ -227,11 +285,20 @@ class Simulation:
                 self._percentiles[key] = number
         return number
 
+    def base_percentile(self, segment: str, year: int, metric: str = "revenue") -> float:
+        """Where the base case sits in the distribution: the percentage (0-100) of draws of
+        `segment` in `year` for `metric` at or below the base scenario's value."""
+        name, metric_name = self._resolve(segment, metric)
+        base = self.model.value(name, year, metric_name)
+        column = self._draws_of(name, metric_name)[:, int(year) - FIRST_YEAR]
+        return float(np.count_nonzero(column <= base * (1.0 + 1e-12)) * 100.0 / len(column))
+
     def sensitivity(self, segment: str = "Global", year: int = 2030, metric: str = "revenue"
                     ) -> pd.DataFrame:
         """The tornado: for each driver, `segment`'s `metric` in `year` with that driver at its
         P10 and at its P90 and every other input at base, and the swing |high - low|; largest
-        swing first (ties keep the order of uncertainty.csv). `attrs` holds the base value.
+        swing first (ties keep the order of uncertainty.csv). A driver that does not move this
+        output (a swing of 0) is left out. `attrs` holds the base value.
 
         Columns: driver (the assumption key), low_value, high_value (the driver's P10 and P90),
         output_at_low, output_at_high, swing.
@@ -247,6 +314,8 @@ class Simulation:
             rows = [(driver.key, low, high, float(outputs[2 * i]), float(outputs[2 * i + 1]),
                      abs(float(outputs[2 * i + 1]) - float(outputs[2 * i])))
                     for i, (driver, (low, high)) in enumerate(zip(self.drivers, settings, strict=True))]
+            scale = max(abs(base_output), 1e-300)
+            rows = [row for row in rows if row[-1] > 1e-12 * scale]
             frame = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
             frame = frame.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
             frame.attrs.update({"segment": name, "year": int(year), "metric": metric_name,
@@ -299,9 +368,18 @@ class Simulation:
         return self._tornado
 
 
+#: Drivers that only scale every price by a positive factor (the seaborne price and its growth,
+#: China's price relative to it): no constraint changes sign with them (revenues scale, volumes
+#: and capacities do not move), so the corner check holds them at their base value.
+PRICE_SCALES = frozenset({"petroleum_price_usd_per_t_2024", "petroleum_price_growth_forecast",
+                          "china_price_ratio"})
+
+
 def _check_corners(dataset: Dataset, base_inputs: dict[str, float], drivers: tuple[Driver, ...]) -> None:
     """Raise AssumptionError when a corner of the ranges (each driver at its low or high end)
-    breaks a constraint of the model; every draw is then possible (the module docstring)."""
+    breaks a constraint of the model; every draw is then possible (the module docstring).
+    Drivers in PRICE_SCALES stay at base: they cannot break a constraint."""
+    drivers = tuple(d for d in drivers if d.key not in PRICE_SCALES)
     count = len(drivers)
     corners = (np.arange(2**count)[:, None] >> np.arange(count)) & 1  # one row per corner
     params: dict[str, object] = dict(base_inputs)
@@ -309,8 +387,7 @@ def _check_corners(dataset: Dataset, base_inputs: dict[str, float], drivers: tup
         params[driver.key] = np.where(corners[:, i] == 1, driver.high, driver.low)
     try:
         market = market_recipes(dataset, params)  # type: ignore[arg-type]
-        for segment in market.segments:
-            market.series(segment)  # recipes check their own constraints (Others)
+        market.series(OTHERS)  # the one recipe with a constraint of its own
     except AssumptionError as error:
         ranges = ", ".join(f"{d.key} {d.low:g} to {d.high:g}" for d in drivers)
         raise AssumptionError(f"the uncertainty ranges allow an impossible market: {error} (ranges: "

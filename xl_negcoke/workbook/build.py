@@ -123,7 +123,12 @@ class _Writer:
         self.cache_row = CACHE_FIRST_ROW
         self.percentile_rows: list[tuple[str, str, str, tuple[int, ...]]] = []  # for the Checks
         self.scenario_rows: dict[str, int] = {}  # scenario -> row of the Scenarios block
-        self.drivers = len(model.dataset.uncertainty)
+
+    def tornado_drivers(self, block: layout.Tornado) -> int:
+        """How many drivers move the tornado's output (the others are left out of its table).
+        The tornado does not depend on the draws, so one draw tells."""
+        simulation = self.model.simulate(1, 0)
+        return len(simulation.sensitivity(block.segment, block.year, block.metric))
 
     def call(self, ws: Worksheet, cells: str, formula: str) -> None:
         """Write a NEGCOKE_* call over `cells` (one cell or an array block) with a fallback.
@@ -177,9 +182,9 @@ class _Writer:
         if isinstance(block, layout.Scenarios):
             return 2 + len(block.scenarios)
         if isinstance(block, layout.Fan):
-            return 2 + len(block.percentiles) + 2
+            return 2 + len(block.percentiles) + 3
         if isinstance(block, layout.Tornado):
-            return 2 + 1 + self.drivers
+            return 2 + 1 + self.tornado_drivers(block)
         raise TypeError(f"unknown block {block!r}")
 
     def place(self, sheets: list[_Sheet]) -> None:
@@ -413,19 +418,27 @@ class _Writer:
         base = year_column(BASE_YEAR)
         ws[f"A{header}"] = "Rank"
         ws[f"B{header}"] = "Company"
+        ws[f"C{header}"] = "Order of 3.1 rows"  # helper: equal ranks ordered as in 3.1
         ws[f"{base}{header}"] = BASE_YEAR
         styles.header_row(ws, header, base)
         first, last = min(facts_rows.values()), max(facts_rows.values())
+        rank_column = columns["rank"]
         names = ref(facts_sheet, f"$A${first}:$A${last}", ws.title)
-        ranks = ref(facts_sheet, f"${columns['rank']}${first}:${columns['rank']}${last}", ws.title)
+        ranks = ref(facts_sheet, f"${rank_column}${first}:${rank_column}${last}", ws.title)
+        order = f"$C${header + 1}:$C${header + len(self.companies)}"
         table_first, table_last = min(placed.rows.values()), max(placed.rows.values())
         values = ref(placed.sheet, f"${base}${table_first}:${base}${table_last}", ws.title)
         labels = ref(placed.sheet, f"$A${table_first}:$A${table_last}", ws.title)
-        for k in range(1, len(self.companies) + 1):
+        for k, company in enumerate(self.companies, start=1):
             row = header + k
-            ws[f"A{row}"] = k
+            own = ref(facts_sheet, f"${rank_column}${facts_rows[company]}", ws.title)
+            earlier = ref(facts_sheet, f"${rank_column}${first}:${rank_column}${facts_rows[company] - 1}",
+                          ws.title)
+            # the k-th row of 3.1 takes the position rank + the number of equal ranks above it
+            ws[f"C{row}"] = f"={own}" if k == 1 else f"={own}+COUNTIF({earlier},{own})"
+            ws[f"A{row}"] = f"=INDEX({ranks},MATCH({k},{order},0))"
             ws[f"A{row}"].alignment = styles.LEFT
-            ws[f"B{row}"] = f"=INDEX({names},MATCH(A{row},{ranks},0))"
+            ws[f"B{row}"] = f"=INDEX({names},MATCH({k},{order},0))"
             ws[f"{base}{row}"] = f"=INDEX({values},MATCH(B{row},{labels},0))"
             ws[f"{base}{row}"].number_format = styles.NUMBER_FORMATS["revenue"]
 
@@ -493,7 +506,7 @@ class _Writer:
     def _write_ratio(self, ws: Worksheet, block: layout.Ratio, top: int, sheet: _Sheet) -> None:
         numerator, denominator = self.tables[block.numerator], self.tables[block.denominator]
         header = top + 1
-        ws[f"A{header}"] = "Region"
+        ws[f"A{header}"] = DIMENSION_LABELS.get(numerator.dimension, "Segment")
         _row_array(ws, header, numerator, numerator.header_row)
         styles.header_row(ws, header, year_column(numerator.end))
         first, last = year_column(numerator.start), year_column(numerator.end)
@@ -570,8 +583,15 @@ class _Writer:
                                             scenario=False))
                 ws[cell].number_format = styles.NUMBER_FORMATS[block.metric]
         base_row, band_row = header + len(block.percentiles) + 1, header + len(block.percentiles) + 2
+        rank_row = band_row + 1
         ws[f"A{base_row}"] = "Base scenario"
         ws[f"A{band_row}"] = f"Band P{block.percentiles[-1]} - P{block.percentiles[0]}"
+        ws[f"A{rank_row}"] = "Base scenario's percentile"
+        for year in range(block.start, LAST_YEAR + 1):
+            cell = f"{year_column(year)}{rank_row}"
+            self.call(ws, cell, negcoke("RANGE", block.segment, year, "base", block.metric,
+                                        scenario=False))
+            ws[cell].number_format = "0.0"
         low, high = rows[f"P{block.percentiles[0]}"], rows[f"P{block.percentiles[-1]}"]
         for year in range(block.start, LAST_YEAR + 1):
             column = year_column(year)
@@ -588,14 +608,15 @@ class _Writer:
 
     def _write_tornado(self, ws: Worksheet, block: layout.Tornado, top: int, sheet: _Sheet) -> None:
         header = top + 1
-        last_row = header + self.drivers
+        drivers = self.tornado_drivers(block)
+        last_row = header + drivers
         self.call(ws, f"A{header}:F{last_row}", negcoke("SENSITIVITY", block.segment, block.year,
                                                         block.metric, scenario=False))
         styles.header_row(ws, header, "H")
         ws[f"G{header}"] = "low - base"
         ws[f"H{header}"] = "high - base"
-        base = f"{year_column(block.year)}{top + 2 + self.drivers}"
-        ws[f"A{top + 2 + self.drivers}"] = f"Base scenario, {block.year}"
+        base = f"{year_column(block.year)}{top + 2 + drivers}"
+        ws[f"A{top + 2 + drivers}"] = f"Base scenario, {block.year}"
         self.call(ws, base, negcoke("FORECAST", block.segment, block.year, block.metric, "base",
                                     scenario=False))
         ws[base].number_format = styles.NUMBER_FORMATS[block.metric]

@@ -63,7 +63,8 @@ def _risk_chart(ws: Worksheet, kind: str, payload: object) -> BarChart | AreaCha
     bars.x_axis.scaling.orientation = "maxMin"  # the largest swing at the top
     bars.x_axis.tickLblPos = "low"  # driver names left of the bars, not across them
     bars.y_axis.crosses = "max"
-    bars.title = styles.chart_title(f"Swing of {block.year} revenue around the base (tornado)")
+    bars.title = styles.chart_title(f"Swing of {block.segment} {block.year} {block.metric} around the "
+                                    "base (tornado)")
     styles.style_axes(bars, layout.UNITS[block.metric])
     return bars
 

@@ -15,6 +15,13 @@ COMPANY_LAST_YEAR = 2024  # the report's company tables stop at 2024
 RISK_SHEET = "Scenarios & Risk"  # not a section of the report: after §12
 
 UNITS = {"revenue": "US$ million", "volume": "kt", "price": "US$/t", "capacity": "kt/yr"}
+#: What a dimension's price is, said where the price is shown.
+PRICE_NOTES = {
+    "type": "each type's price is the mix average of China's domestic and the seaborne price",
+    "application": "every application carries the global mix average",
+    "region": "China's domestic or the seaborne price, the mix average of the types; a region "
+              "without volume shows the seaborne price",
+}
 METRIC_TITLES = {"revenue": "Revenue", "volume": "Sales volume", "price": "Average price",
                  "capacity": "Capacity"}
 
@@ -90,7 +97,8 @@ class CompanyFacts:
 
 @dataclass(frozen=True)
 class Ranking:
-    """Companies ordered by 2023 revenue: native INDEX/MATCH on the ranks of CompanyFacts."""
+    """Companies ordered by 2023 revenue: native INDEX/MATCH on the ranks of CompanyFacts; equal
+    ranks are shown as ties, in the order of CompanyFacts (a helper column orders them)."""
 
     title: str
     table: str
@@ -187,9 +195,12 @@ def _by_dimension(number: int, dimension: str, label: str, chart_metric: str = "
               "revenue", share=True, chart="stacked" if chart_metric == "revenue" else None),
         Table(f"{dimension}.volume", f"{number}.3 Sales volume by {label} (kt)", dimension, "volume",
               share=True),
-        Table(f"{dimension}.price", f"{number}.4 Average price by {label} (US$/t)", dimension,
-              "price"),
+        Table(f"{dimension}.price", f"{number}.4 Average price by {label} (US$/t; {PRICE_NOTES[dimension]})",
+              dimension, "price"),
     )
+
+
+_SIDES = {"source_a": "A", "source_b": "B", "both": "both", "neither": "neither"}
 
 
 def report_layout(model: Model) -> tuple[Sheet, ...]:
@@ -226,15 +237,24 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
             Text("1.5 Methodology and sources", (
                 ("Research method", "The report's stated figures (S1-S6) are reproduced exactly; "
                  "the rest is derived from public anode, needle-coke and price data "
-                 "(see Sources)."),
+                 "(see Sources). Where sources disagree, both values and the side taken are in "
+                 "12.2 (data/conflicts.csv)."),
                 ("Process", "Volume = world anode x artificial-graphite share x coke per tonne of "
-                 "anode; Power Battery closes to the total; price by type; revenue = volume x "
-                 "price."),
-                ("Base year", str(BASE_YEAR)),
+                 "anode. World anode is EVTank's world shipments (2021-2022) and SNE Research's "
+                 "(2023-2024); after 2024 it grows at EVTank's latest Li-ion outlook (made "
+                 "2025-01). Power Battery closes to the total. Prices are annual: the mean of "
+                 "the dated quotes in a year, or a published annual-average change; by type "
+                 "and by region (China domestic vs seaborne); revenue = volume x price."),
+                ("Base year", f"{BASE_YEAR}; actual years to 2024, forecast from 2025 (year "
+                 "headers: A actual, E estimate, F forecast)"),
                 ("Assumptions", "Every input is on the Assumptions sheet with its unit and "
                  "source; edit the blue cells or switch the scenario."),
-                ("Caveats", "No public source sizes negative coke itself; regional splits outside "
-                 "China and company capacities outside China are labelled assumptions."),
+                ("Caveats", "No public source sizes negative coke itself. China's share is the "
+                 "report's 76% (S5), far below the 90%+ of anode made in China (12.2, C2); "
+                 "the rest is split by where anode material is made (countries.csv). Capacity "
+                 "is anode-coke capacity: the part of needle-coke plants and refinery "
+                 "low-sulphur coke that serves anodes (producers.csv); the independent refiners' "
+                 "share is set so that report S6 holds (C50)."),
             )),
         )),
         Sheet("2 Market size", "2 Overall market size", (
@@ -245,6 +265,12 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
                          name="Revenue2030"),
                 Headline("Revenue CAGR 2023-2030", "cagr", "Global", "revenue", BASE_YEAR,
                          LAST_YEAR, name="RevenueCAGR"),
+                Headline("Revenue CAGR 2024-2030 (from the latest actual year)", "cagr", "Global",
+                         "revenue", BASE_YEAR + 1, LAST_YEAR, name="RevenueCAGR2024"),
+                Headline("Volume CAGR 2023-2030", "cagr", "Global", "volume", BASE_YEAR,
+                         LAST_YEAR),
+                Headline("Volume CAGR 2024-2030 (from the latest actual year)", "cagr", "Global",
+                         "volume", BASE_YEAR + 1, LAST_YEAR),
             )),
             Table("global.revenue", "2.2 Revenue (US$ million)", "global", "revenue", growth=True,
                   chart="line"),
@@ -273,6 +299,8 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
                   share=True, chart="stacked"),
             Table("region.volume", "6.3 Sales volume by region (kt)", "region", "volume",
                   share=True),
+            Table("region.price", f"6.3 Average price by region (US$/t; {PRICE_NOTES['region']})",
+                  "region", "price"),
             *country_tables,
         )),
         Sheet("7 Profiles", "7 Manufacturer profiles", (
@@ -287,9 +315,11 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
                   "capacity", chart="bar"),
             Concentration("8.3 Top-3 and top-5 share of 2023 capacity", "company.capacity",
                           BASE_YEAR),
-            Table("region.capacity", "8.4 Capacity by region (kt/yr)", "region", "capacity"),
-            Ratio("8.5 Utilisation by region (production / capacity)", "region.volume",
-                  "region.capacity"),
+            Table("region.capacity", "8.4 Capacity by region (kt/yr, where the plants are)",
+                  "region", "capacity"),
+            Table("type.capacity", "8.5 Capacity by type (kt/yr)", "type", "capacity"),
+            Ratio("8.6 Utilisation by type (sales volume of 4 / capacity)", "type.volume",
+                  "type.capacity"),
         )),
         Sheet("9 Trends", "9 Trends, drivers, restraints and opportunities", (
             Claims("9.1 The report's claims, with their figures and sources"),
@@ -325,6 +355,8 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
                 Headline("Revenue 2030 (US$ million)", "forecast", "Global", "revenue", LAST_YEAR),
                 Headline("Revenue CAGR 2023-2030", "cagr", "Global", "revenue", BASE_YEAR,
                          LAST_YEAR),
+                Headline("Revenue CAGR 2024-2030 (from the latest actual year)", "cagr", "Global",
+                         "revenue", BASE_YEAR + 1, LAST_YEAR),
                 Headline("Sales volume 2023 (kt)", "forecast", "Global", "volume", BASE_YEAR),
                 Headline("Sales volume 2030 (kt)", "forecast", "Global", "volume", LAST_YEAR),
                 Headline("Power Battery share of 2023 volume (S1)", "share", "Power Battery",
@@ -353,12 +385,34 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
                    "assumptions; they are not the report's own forecasts. Not investment "
                    "advice."),
             )),
+            Text("12.2 Conflicts between sources: claim, both values, the side taken and why "
+                 "(data/conflicts.csv)", tuple(
+                     (f"{c.id} {c.topic}", f"{c.claim}. A: {c.value_a} ({c.source_a}). "
+                      f"B: {c.value_b} ({c.source_b}). Taken: {_SIDES[c.side_taken]}. {c.why}.")
+                     for c in model.dataset.conflicts)),
         )),
         Sheet(RISK_SHEET, "Scenarios and risk", (
             Scenarios("R.1 Revenue by scenario (US$ million)", "Global", "revenue"),
-            Fan("R.2 Revenue range: P10, P50 and P90 of the simulated market (US$ million)",
-                "Global", "revenue"),
-            Tornado(f"R.3 What moves {LAST_YEAR} revenue most: each driver from its P10 to its P90 "
-                    "(US$ million)", "Global", LAST_YEAR, "revenue"),
+            Fan("R.2 Revenue range: P10, P50 and P90 of the simulated market, and where the base "
+                "case sits (US$ million)", "Global", "revenue"),
+            Tornado(f"R.3 What moves {LAST_YEAR} revenue: each driver that moves it, from its P10 "
+                    "to its P90 (US$ million)", "Global", LAST_YEAR, "revenue"),
+            Tornado(f"R.4 What moves {LAST_YEAR} volume (kt)", "Global", LAST_YEAR, "volume"),
+            Tornado(f"R.5 What moves {LAST_YEAR} Power Battery volume, the application that "
+                    "closes the mix (kt)", "Power Battery", LAST_YEAR, "volume"),
+            Tornado(f"R.6 What moves China's {LAST_YEAR} revenue (US$ million)", "China",
+                    LAST_YEAR, "revenue"),
+            Tornado(f"R.7 What moves {LAST_YEAR} capacity (kt/yr)", "Global", LAST_YEAR,
+                    "capacity"),
+            Tornado(f"R.8 What moves {BASE_YEAR + 1} capacity: the refiners' anode shares set the top "
+                    "five, and report S6 the total (kt/yr)", "Global", BASE_YEAR + 1, "capacity"),
+            Text("R.9 How the draws are made", (
+                ("Correlation", "; ".join(f"{c.key} and {c.with_key}: {c.correlation:g} "
+                                          f"({c.source})" for c in model.dataset.correlations)
+                 or "none: every driver is drawn independently"),
+                ("Drivers", "Every range is in uncertainty.csv (Sources); the other drivers are "
+                 "drawn independently. A driver that does not move a tornado's figure is left "
+                 "out of that tornado."),
+            )),
         )),
     )

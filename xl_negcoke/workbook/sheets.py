@@ -108,13 +108,34 @@ def write_sources(ws: Worksheet, model: Model) -> None:
     for country in dataset.countries:
         entries.append(("countries.csv", country.name, value_of(dataset.country_weight_key(country)),
                         country.source))
+        entries.append(("countries.csv", f"{country.name} (2030)",
+                        value_of(dataset.country_weight_2030_key(country)), country.source))
     for company in dataset.companies:
-        entries.append(("companies.csv", company.name,
-                        value_of(dataset.company_capacity_key(company)), company.source))
+        entries.append(("companies.csv", company.name, company.type, company.source))
+    for plant in dataset.plants:
+        label = f"{plant.producer}, {plant.site}"
+        if plant.anode_share is None:  # report S6 sets its anode capacity: no input
+            capacity, share = plant.capacity_kt, "calibrated (report S6)"
+        else:
+            capacity = value_of(dataset.plant_capacity_key(plant))
+            share = value_of(dataset.plant_anode_share_key(plant))
+        entries.append(("producers.csv", f"{label}: capacity (kt/yr)", capacity, plant.capacity_source))
+        entries.append(("producers.csv", f"{label}: anode share", share, plant.anode_share_source))
     for scenario, values in dataset.scenarios.items():
         for key, item in values.items():
             entries.append(("scenarios.csv", f"{scenario}.{key}", value_of(f"{scenario}.{key}"),
                             item.source))
+    for item in dataset.uncertainty.values():
+        spread = f", sd {item.sd:g}" if item.sd is not None else ""
+        entries.append(("uncertainty.csv", item.key, f"{item.distribution} {item.low:g} / "
+                        f"{item.base:g} / {item.high:g}{spread}", item.source))
+    for pair in dataset.correlations:
+        entries.append(("correlations.csv", f"{pair.key} ~ {pair.with_key}", pair.correlation,
+                        pair.source))
+    for conflict in dataset.conflicts:
+        entries.append(("conflicts.csv", f"{conflict.id}: {conflict.claim}",
+                        f"A {conflict.value_a} / B {conflict.value_b}",
+                        f"{conflict.source_a}; {conflict.source_b}"))
     for claim in dataset.claims:
         entries.append(("claims.csv", f"{claim['id']}: {claim['claim']}", claim["figure"],
                         claim["source"]))
