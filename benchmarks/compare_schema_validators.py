@@ -153,7 +153,9 @@ def _xsd_backend(name: str):
 
         class Local(etree.Resolver):
             def resolve(self, url, public_id, context):
-                return self.resolve_filename(str(SCHEMA_DIR / remote[url]), context) if url in remote else None
+                if url not in remote:
+                    return None
+                return self.resolve_filename(str(SCHEMA_DIR / remote[url]), context)
 
         schemas = {}
         for schema in files:
@@ -169,8 +171,11 @@ def _xsd_backend(name: str):
         import xml.etree.ElementTree as ElementTree
 
         import xmlschema
-        schemas = {schema: xmlschema.XMLSchema(str(SCHEMA_DIR / schema),
-                                               uri_mapper=lambda u: str(SCHEMA_DIR / remote[u]) if u in remote else u)
+
+        def local(url: str) -> str:
+            return str(SCHEMA_DIR / remote[url]) if url in remote else url
+
+        schemas = {schema: xmlschema.XMLSchema(str(SCHEMA_DIR / schema), uri_mapper=local)
                    for schema in files}
 
         def errors_of(schema: str, data: bytes) -> list[str]:

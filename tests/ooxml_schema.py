@@ -6,7 +6,7 @@ Why xmllint and not a Python package (measured, docs/schema-validation.md):
   serialises with lxml when it can import it: `<a />` becomes `<a/>` in every part), so the
   build's bytes would depend on whether the test extras are installed;
 - `xmlschema` (pure Python) needs 7 s to load sml.xsd and about 8 s per workbook;
-- `openxml-audit` reports 3 to 11 false errors per openpyxl file (the order of the children of
+- `openxml-audit` reports 3 to 18 false errors per openpyxl file (the order of the children of
   `<font>`, which CT_Font allows in any order) and stops at 10 errors.
 
 xmllint reports every error of every part (there is no cap), one line each, which
@@ -181,7 +181,8 @@ def _plan(package: str, archive: zipfile.ZipFile, folder: Path,
     return batches
 
 
-_ERROR = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?:element \S+: )?Schemas validity error : (?P<message>.*)$")
+_ERROR = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?:element \S+: )?"
+                    r"Schemas validity error : (?P<message>.*)$")
 
 
 def validate_packages(packages: dict[str, bytes]) -> dict[str, list[Finding]]:
@@ -245,7 +246,7 @@ def sheet_view_problems(name: str, data: bytes) -> list[str]:
     """Each sheetView of each worksheet with more than 4 <selection>s or one pane selected twice."""
     problems = []
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        defaults, overrides = _content_types(archive)
+        _defaults, overrides = _content_types(archive)
         for part, content_type in sorted(overrides.items()):
             if content_type != f"{_OFFICE}.spreadsheetml.worksheet+xml":
                 continue
