@@ -180,9 +180,10 @@ def test_stale_temporaries_of_another_workbook_in_use_are_left_alone(tmp_path: P
     """Cleaning up after analyst.xlsx removes its own and its backups' leftovers, not those of
     analyst.v2.xlsx while a live command holds that workbook's lock."""
     target = tmp_path / "analyst.xlsx"
-    for name in (".analyst.xlsx.a1.tmp", ".analyst.before-refresh.xlsx.b2.tmp", ".analyst.v2.xlsx.c3.tmp"):
+    for name in (".analyst.xlsx.a1.tmp", ".analyst.before-refresh.xlsx.b2.tmp"):
         (tmp_path / name).write_bytes(b"")
     with exclusive_lock(tmp_path / "analyst.v2.xlsx"):
+        (tmp_path / ".analyst.v2.xlsx.c3.tmp").write_bytes(b"")  # that command is writing
         removed = remove_stale_temporaries(target)
         assert sorted(p.name for p in removed) == [".analyst.before-refresh.xlsx.b2.tmp",
                                                    ".analyst.xlsx.a1.tmp"]

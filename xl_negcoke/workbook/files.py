@@ -279,9 +279,12 @@ def exclusive_lock(path: str | Path) -> Iterator[Path]:
         finally:
             _HELD[lock] -= 1
         return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. a file where the folder should be: name the file to write
+        raise OSError(exc.errno, exc.strerror or exc.__class__.__name__, str(target)) from exc
     for _attempt in range(2):
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
             handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             if _owner_alive(lock):
@@ -291,6 +294,8 @@ def exclusive_lock(path: str | Path) -> Iterator[Path]:
                     "file)") from None
             lock.unlink(missing_ok=True)  # left by a killed run
             continue
+        except OSError as exc:  # a folder without write permission, a full disk
+            raise OSError(exc.errno, exc.strerror or exc.__class__.__name__, str(target)) from exc
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(f"{socket.gethostname()}:{os.getpid()}\n")
         break

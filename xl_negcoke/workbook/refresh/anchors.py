@@ -176,15 +176,15 @@ def _index(ws: Worksheet) -> dict[str, list[tuple[int, int]]]:
 
 
 def _matches(ws: Worksheet, sheet: str, cell: tuple[int, int], digest: str, offset: Offset,
-             record: Record) -> bool:
-    """Whether the record's cell shows at `cell + offset`, as recorded or with its references
-    moved by the same offset (as Excel and LibreOffice adjust them)."""
+             record: Record, exact: bool = False) -> bool:
+    """Whether the record's cell shows at `cell + offset`, as recorded or (unless `exact`) with
+    its references moved by the same offset (as Excel and LibreOffice adjust them)."""
     found = ws._cells.get((cell[0] + offset[0], cell[1] + offset[1]))
     if found is None or found.value is None:
         return False
     if record.digest(found.value) == digest:
         return True
-    if offset == (0, 0) or not (isinstance(found.value, ArrayFormula) or (
+    if exact or offset == (0, 0) or not (isinstance(found.value, ArrayFormula) or (
             isinstance(found.value, str) and found.value.startswith("="))):
         return False
     back = Placement([(1, 1 << 20, (-offset[0], -offset[1]))])
@@ -226,19 +226,25 @@ def find_blocks(ws: Worksheet, record: Record) -> list[tuple[Block, Offset]]:
             for at_row, at_column in places:
                 votes[(at_row - row, at_column - column)] += 1
         candidates = [offset for offset, _count in votes.most_common(12)]
-        matched = {offset: {c for c, d in scored.items() if _matches(ws, sheet, c, d, offset, record)}
-                   for offset in dict.fromkeys([previous, (0, 0), *candidates])}
-        best_count = max(len(cells) for cells in matched.values())
-        if best_count == 0:
+        # content as recorded counts first: a formula moved back matches in any block of the
+        # same shape (every table's growth row), a title or label only where it is
+        offsets = list(dict.fromkeys([previous, (0, 0), *candidates]))
+        exact = {o: {c for c, d in scored.items() if _matches(ws, sheet, c, d, o, record, True)}
+                 for o in offsets}
+        matched = {o: exact[o] | {c for c, d in scored.items() if c not in exact[o]
+                                  and _matches(ws, sheet, c, d, o, record)} for o in offsets}
+        score = {o: (len(exact[o]), len(matched[o])) for o in offsets}
+        best_score = max(score.values())
+        if best_score[1] == 0:
             found.append(None)
             continue
-        best = [o for o, cells in matched.items() if len(cells) == best_count]
+        best = [o for o in offsets if score[o] == best_score]
         choice = previous if previous in best else (0, 0) if (0, 0) in best else best[0]
         if len(best) > 1 and choice not in (previous, (0, 0)):
             raise _unplaced(ws, block, "its cells are found in more than one place")
         missing = set(scored) - matched[choice]
-        for offset, cells in matched.items():  # part of the block elsewhere: rows cut through it
-            if offset != choice and len(cells & missing) >= max(2, (len(missing) + 1) // 2):
+        for offset in offsets:  # part of the block as recorded elsewhere: rows cut through it
+            if offset != choice and len(exact[offset] & missing) >= max(2, (len(missing) + 1) // 2):
                 raise _unplaced(ws, block, "rows or columns were inserted or deleted inside it")
         found.append(choice)
         previous = choice
