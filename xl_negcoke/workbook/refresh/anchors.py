@@ -191,6 +191,12 @@ def _matches(ws: Worksheet, sheet: str, cell: tuple[int, int], digest: str, offs
     return record.digest(_moved_value(found.value, sheet, {sheet: back})) == digest
 
 
+def _plain_formula(ws: Worksheet, cell: tuple[int, int], offset: Offset) -> bool:
+    found = ws._cells.get((cell[0] + offset[0], cell[1] + offset[1]))
+    value = None if found is None else found.value
+    return isinstance(value, str) and value.startswith("=")
+
+
 def _title(ws: Worksheet, block: Block, offset: Offset = (0, 0)) -> str:
     row, column = block.first
     cell = ws._cells.get((row + offset[0], column + offset[1]))
@@ -244,7 +250,10 @@ def find_blocks(ws: Worksheet, record: Record) -> list[tuple[Block, Offset]]:
             raise _unplaced(ws, block, "its cells are found in more than one place")
         missing = set(scored) - matched[choice]
         for offset in offsets:  # part of the block as recorded elsewhere: rows cut through it
-            if offset != choice and len(exact[offset] & missing) >= max(2, (len(missing) + 1) // 2):
+            # (labels and array formulas are the evidence: a run of formulas such as =A12, =A13
+            # matches one row off by itself)
+            moved = {c for c in exact[offset] & missing if not _plain_formula(ws, c, offset)}
+            if offset != choice and len(moved) >= 2:
                 raise _unplaced(ws, block, "rows or columns were inserted or deleted inside it")
         found.append(choice)
         previous = choice
