@@ -88,7 +88,8 @@ def test_a_failed_write_leaves_every_file_byte_identical(command, small_workbook
     out.write_bytes(b"an older output")
     argv = {"recalc": ["recalc", str(path)],
             "recalc --out": ["recalc", str(path), "--out", str(out)],
-            "snapshot": ["snapshot", str(path), "--out", str(out), "--as-of", "2024-06-30"]}[command]
+            "snapshot": ["snapshot", str(path), "--out", str(out), "--as-of", "2024-06-30",
+                         "--force"]}[command]  # (the older output is not a snapshot: forced)
     monkeypatch.setattr(files.os, "replace", _fail_replace)
     assert main(argv) == 2
     lines = capsys.readouterr().err.splitlines()

@@ -215,7 +215,8 @@ def test_the_macro_keeps_the_analysts_edits_and_writes_nothing_of_theirs(
     assert plan is not None and _cell_writes(book) == []
     prompt = book.app.alerts[0][0].splitlines()
     assert "kept your input coke_per_anode_t = 1.8" in prompt
-    assert f"kept your edit of model cell '{MARKET}'!A1 (the model's new content is not written)" in prompt
+    assert (f"kept your edit of model cell '{MARKET}'!A1 (the model's new content is not written; "
+            "--overwrite-edits replaces it)") in prompt
 
 
 def test_a_refused_refresh_changes_nothing_and_says_why(tmp_path: Path) -> None:

@@ -15,7 +15,9 @@ from xl_negcoke.workbook.files import book_bytes
 from xl_negcoke.workbook.ownership import (
     ARRAY_MEMBER,
     FORMAT,
+    READABLE_FORMATS,
     RECORD_SHEET,
+    SHIFTED_FORMAT,
     Record,
     fingerprint,
     formula_text,
@@ -132,13 +134,27 @@ def test_missing_newer_and_damaged_records_are_refused_in_one_line() -> None:
     with pytest.raises(WorkbookError, match="has no xl_negcoke ownership record"):
         read_record(book)
     write_record(book, record_book(book, "1.0", "data-1", {}))
-    book[RECORD_SHEET]["B3"] = FORMAT + 1
-    with pytest.raises(WorkbookError, match=rf"^ownership record format {FORMAT + 1} is not one this "):
+    newer = max(READABLE_FORMATS) + 1
+    book[RECORD_SHEET]["B3"] = newer
+    with pytest.raises(WorkbookError, match=rf"^ownership record format {newer} is not one this "):
         read_record(book)
     book[RECORD_SHEET]["B3"] = FORMAT
     book[RECORD_SHEET]["C9"] = "twelve"
     with pytest.raises(WorkbookError, match=r"is damaged; refresh cannot tell the model's cells from yours$"):
         read_record(book)
+
+
+def test_block_shifts_are_stored_and_read_back_in_format_3_only_when_there_are_some() -> None:
+    """A record with shifts (blocks the analyst moved) is written as format 3 and reads back the
+    same shifts; one without stays format 2."""
+    book = _small_book()
+    record = record_book(book, "1.0", "data-1", {})
+    write_record(book, record)
+    assert (book[RECORD_SHEET]["B3"].value, read_record(book).shifts) == (FORMAT, {})
+    record.shifts = {"Model": {"A6": (2, 0), "C12": (-1, 1)}}
+    write_record(book, record)
+    assert book[RECORD_SHEET]["B3"].value == SHIFTED_FORMAT == 3
+    assert read_record(book).shifts == {"Model": {"A6": (2, 0), "C12": (-1, 1)}}
 
 
 def test_cells_of_an_array_block_are_members_even_with_cached_values() -> None:

@@ -307,7 +307,7 @@ def test_an_edit_of_a_model_cell_is_kept_and_reported_on_two_successive_refreshe
     refreshed = load_workbook(io.BytesIO(second))
     assert (refreshed[sheet][coordinate].value, refreshed[sheet]["A1"].value) == ("=0.5", "My own title")
     assert any(line == f"kept your edit of model cell '{sheet}'!{coordinate} (the model's new content "
-               "is not written)" for line in again.lines())
+               "is not written; --overwrite-edits replaces it)" for line in again.lines())
 
 
 def test_an_unchanged_workbook_refreshed_against_the_same_dataset_changes_no_model_cell(
@@ -632,13 +632,13 @@ def test_a_file_whose_cells_cannot_be_put_back_verbatim_is_refreshed_through_ope
     import xl_negcoke.workbook.refresh as refresh
 
     def unusual(*args: object) -> bytes:
-        raise refresh._NotSpliceable("test")
+        raise refresh.NotSpliceable("test")
 
     book = load_workbook(io.BytesIO(templates[".xlsx"]))
     notes = book.create_sheet("Notes", 1)
     notes["A1"], notes["B1"], notes["C1"] = "item", 2.5, "=B1*2"
     original, _report = recalculate(book_bytes(book))
-    monkeypatch.setattr(refresh, "_with_user_cells", unusual)
+    monkeypatch.setattr(refresh, "with_user_cells", unusual)
     result, plan = _refreshed(original, changed_data)
     assert plan.user_sheets == ["Notes"]
     assert _cells(load_workbook(io.BytesIO(result))["Notes"]) == {"A1": "item", "B1": 2.5, "C1": "=B1*2"}

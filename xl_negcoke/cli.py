@@ -120,7 +120,7 @@ def command_build(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     model = load_model(args.data)
     _progress(f"loaded dataset {model.dataset.dataset_id} ({model.dataset.directory})")
-    built = build_workbook(model, args.out, _progress, data_dir=args.data)
+    built = build_workbook(model, args.out, _progress, data_dir=args.data, force=args.force)
     for item in built:
         _progress(f"wrote {item.path} ({item.size / 1024:.0f} KiB)")
     print(f"built {len(built)} files in {args.out} in {time.perf_counter() - start:.1f} s")
@@ -129,25 +129,43 @@ def command_build(args: argparse.Namespace) -> int:
 
 def command_recalc(args: argparse.Namespace) -> int:
     """Evaluate every formula of a workbook and store the results as cached values."""
-    from xl_negcoke.workbook.files import atomic_write, read_workbook
+    from xl_negcoke.workbook.files import atomic_write, exclusive_lock, read_workbook, require_writable
 
-    data = read_workbook(args.path)
     out = Path(args.out) if args.out else Path(args.path)
-    result = _recalculated(data, Path(args.path).name, args.data)
-    atomic_write(out, result)
+    with exclusive_lock(out) as target:
+        require_writable(target, args.force)
+        data = read_workbook(args.path)
+        result = _recalculated(data, Path(args.path).name, args.data)
+        atomic_write(target, result)
     print(f"wrote {out}")
     return EXIT_OK
 
 
 def command_snapshot(args: argparse.Namespace) -> int:
     """Write a values-only copy of a workbook."""
-    from xl_negcoke.workbook.files import atomic_write, read_workbook
+    from xl_negcoke.errors import WorkbookError
+    from xl_negcoke.workbook.files import (
+        atomic_write_all,
+        exclusive_lock,
+        read_workbook,
+        real_path,
+        replaceable,
+    )
     from xl_negcoke.workbook.snapshot import snapshot_bytes
 
-    source = Path(args.path)
+    source, out = Path(args.path), Path(args.out)
+    if out.exists() and source.exists() and real_path(out).resolve() == real_path(source).resolve():
+        raise WorkbookError(f"--out {out} is the workbook itself: a snapshot replaces formulas with "
+                            "values, so it is written to another file (e.g. --out "
+                            f"{source.stem}-snapshot.xlsx)")
+    replaceable(out, args.force, "before-snapshot")  # refuse before the work, not after
     data = _recalculated(read_workbook(source), source.name, args.data)
-    out = Path(args.out)
-    atomic_write(out, snapshot_bytes(data, source.name, args.as_of))
+    snapshot = snapshot_bytes(data, source.name, args.as_of)
+    with exclusive_lock(out) as target:
+        backup = replaceable(target, args.force, "before-snapshot")
+        atomic_write_all({**({backup: target.read_bytes()} if backup else {}), target: snapshot})
+    if backup:
+        _progress(f"kept the previous {out.name} as {backup.name}")
     print(f"wrote {out} (values only, as of {args.as_of.isoformat()})")
     return EXIT_OK
 
@@ -169,17 +187,17 @@ def command_check(args: argparse.Namespace) -> int:
 def command_refresh(args: argparse.Namespace) -> int:
     """Bring a workbook up to date with the current dataset and template, keeping user work."""
     from xl_negcoke.model import load_model
-    from xl_negcoke.workbook.refresh import backup_path, refresh_file
+    from xl_negcoke.workbook.refresh import refresh_file
 
     model = load_model(args.data)
     plan = refresh_file(args.path, model, reset_inputs=args.reset_inputs, dry_run=args.dry_run,
-                        force=args.force, data_dir=args.data)
+                        force=args.force, data_dir=args.data, overwrite_edits=args.overwrite_edits)
     for line in plan.lines():
         print(f"  {line}")
     if args.dry_run:
         print(f"dry run: {args.path} was not changed")
     else:
-        print(f"refreshed {args.path} (previous version kept as {backup_path(Path(args.path)).name})")
+        print(f"refreshed {args.path} (previous version kept as {plan.backup.name if plan.backup else '-'})")
     return EXIT_OK
 
 
@@ -232,11 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="build the template workbooks (.xlsx and .xlsm)")
     build.add_argument("--out", metavar="DIR", default="workbooks", help="output folder (default: workbooks)")
     build.add_argument("--data", metavar="DIR", help="data folder (default: the embedded dataset)")
+    build.add_argument("--force", action="store_true",
+                       help="replace files in OUT that differ from a build (each is kept as a backup)")
 
     recalc = commands.add_parser("recalc", help="evaluate every formula and cache the results")
     recalc.add_argument("path", metavar="PATH", help="an .xlsx or .xlsm workbook")
     recalc.add_argument("--out", metavar="OUT", help="write here instead of over PATH")
     recalc.add_argument("--data", metavar="DIR", help="data folder the NEGCOKE_* functions read")
+    recalc.add_argument("--force", action="store_true", help="write even over a read-only file")
 
     snapshot = commands.add_parser("snapshot", help="write a values-only copy")
     snapshot.add_argument("path", metavar="PATH", help="an .xlsx or .xlsm workbook")
@@ -244,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--as-of", type=_date, default=dt.date.today(), metavar="YYYY-MM-DD",
                           help="date printed on Contents (default: today)")
     snapshot.add_argument("--data", metavar="DIR", help="data folder the NEGCOKE_* functions read")
+    snapshot.add_argument("--force", action="store_true",
+                          help="replace an OUT that is not an earlier snapshot (it is kept as a backup)")
 
     check = commands.add_parser("check", help="recalculate and report every problem")
     check.add_argument("path", metavar="PATH", help="an .xlsx or .xlsm workbook")
@@ -255,7 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--reset-inputs", action="store_true",
                          help="set every Assumptions input back to the dataset's value")
     refresh.add_argument("--dry-run", action="store_true", help="list the changes; write nothing")
-    refresh.add_argument("--force", action="store_true", help="refresh even while Excel's lock file exists")
+    refresh.add_argument("--overwrite-edits", action="store_true",
+                         help="replace your edits of model cells with the model's content")
+    refresh.add_argument("--force", action="store_true",
+                         help="refresh even while Excel's lock file exists or the file is read-only")
 
     lite = commands.add_parser("lite", help="write main.py and requirements.txt for xlwings Lite")
     lite.add_argument("out_dir", metavar="OUT_DIR", help="folder for main.py and requirements.txt")
@@ -266,7 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    from xl_negcoke.workbook.files import Terminated, terminate_as_interrupt
+
     args = build_parser().parse_args(argv)
+    terminate_as_interrupt()  # SIGTERM cleans up (temporary files, locks) like Ctrl+C
     try:
         return COMMANDS[args.command](args)
     except NegcokeError as exc:
@@ -280,6 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"xl-negcoke {args.command}: interrupted; no file was changed\n")
         return 130
+    except Terminated:
+        sys.stderr.write(f"xl-negcoke {args.command}: terminated; no file was changed\n")
+        return 143
 
 
 if __name__ == "__main__":

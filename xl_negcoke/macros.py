@@ -48,7 +48,7 @@ def refresh_workbook(book: Any = None, reset_inputs: bool = False) -> RefreshPla
         _show(book, [f"Nothing was changed: {error}"])
         return None
     apply_plan(book, plan, refreshed)
-    _show(book, [*plan.lines(), f"previous version kept as {backup_path(Path(book.fullname)).name}"])
+    _show(book, [*plan.lines(), f"previous version kept as {plan.backup.name if plan.backup else '(none)'}"])
     return plan
 
 
@@ -62,7 +62,8 @@ def _plan(book: Any, reset_inputs: bool) -> tuple[RefreshPlan, bytes]:
         raise WorkbookError(f"{book.fullname} is not saved as a file yet; save it as .xlsm first")
     data = read_workbook(path)
     refreshed, plan = refresh_bytes(data, load_model(), reset_inputs)  # XL_NEGCOKE_DATA or embedded
-    atomic_write(backup_path(path), data)
+    plan.backup = backup_path(path)
+    atomic_write(plan.backup, data)
     return plan, refreshed
 
 

@@ -1,19 +1,28 @@
-"""Workbook files: deterministic bytes and atomic writes.
+"""Workbook files: deterministic bytes, atomic writes, and the rules that keep work safe.
 
 A build must give byte-identical files: the zip entries carry a fixed timestamp and the
 document properties a fixed creation and modification time. Writes go to a temporary file in
 the same folder and are renamed over the target only when complete, so a failed command leaves
-every file as it was.
+every file as it was; the temporary file is removed on any exit (SIGTERM too, see
+`terminate_as_interrupt`), and one left by a killed run is removed by the next command on the
+same file. A command that changes a file holds an exclusive lock beside it (`exclusive_lock`),
+writes through a symbolic link to its target, refuses a read-only file unless forced, and keeps
+backups under names never used before (`backup_path`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import posixpath
 import re
+import signal
+import socket
+import stat
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from zlib import error as zlib_error
 
@@ -43,8 +52,12 @@ def book_bytes(book: Workbook) -> bytes:
     return normalise_zip(buffer.getvalue())
 
 
-def normalise_zip(data: bytes, replace: dict[str, bytes] | None = None) -> bytes:
-    """Rewrite an OOXML zip with fixed timestamps (and optionally replaced members)."""
+def normalise_zip(data: bytes, replace: dict[str, bytes] | None = None, stamp: bool = True) -> bytes:
+    """Rewrite an OOXML zip with fixed timestamps (and optionally replaced members).
+
+    With `stamp` the document's creation and modification times are set to DOC_TIME, the mark
+    of a file as `build` (or `snapshot`) wrote it (`is_untouched_output`); refresh leaves them as
+    they are: its output holds the analyst's work."""
     replace = replace or {}
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, \
@@ -53,7 +66,7 @@ def normalise_zip(data: bytes, replace: dict[str, bytes] | None = None) -> bytes
             content = replace.get(item.filename)
             if content is None:
                 content = source.read(item.filename)
-            if item.filename == "docProps/core.xml":
+            if item.filename == "docProps/core.xml" and stamp:
                 content = _CORE_TIMES.sub(lambda m: m.group(1) + DOC_TIME.encode() + m.group(3),
                                           content)
             info = zipfile.ZipInfo(item.filename, date_time=ZIP_TIME)
@@ -78,14 +91,21 @@ def atomic_write_all(files: dict[Path, bytes]) -> None:
     """Write several files so that none is replaced unless every one was written in full.
 
     Each file goes to a temporary file beside its target first; only when all are on disk are
-    they renamed over their targets. A failure while writing leaves every target as it was.
+    they renamed over their targets. A failure while writing leaves every target as it was. Each
+    target is locked while it is written (`exclusive_lock`); a symbolic link is written through
+    to its target.
+
+    Raises:
+        WorkbookError: another command holds the lock on one of the files.
     """
     staged: list[tuple[str, Path]] = []
     try:
-        for path, data in files.items():
-            staged.append((_stage(Path(path), data), Path(path)))
-        for temporary, target in staged:
-            os.replace(temporary, target)
+        with contextlib.ExitStack() as locks:
+            for path, data in files.items():
+                target = locks.enter_context(exclusive_lock(path))
+                staged.append((_stage(target, data), target))
+            for temporary, target in staged:
+                os.replace(temporary, target)
     except BaseException as exc:
         for temporary, _target in staged:
             Path(temporary).unlink(missing_ok=True)
@@ -269,3 +289,196 @@ def _check_cell_count(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], 
         if formulas > MAX_FORMULAS:
             raise WorkbookError(f"{name}: more than {MAX_FORMULAS:,} formulas; this tool opens "
                                 f"workbooks up to {MAX_FORMULAS:,} formulas")
+
+
+# ---------------------------------------------------------------------------------------------
+# keeping the analyst's work safe: locks, links, read-only files, backups, leftovers
+
+
+class Terminated(BaseException):
+    """The process received SIGTERM: raised where it runs, so every cleanup (temporary files,
+    the lock) happens as for Ctrl+C."""
+
+
+def terminate_as_interrupt() -> None:
+    """Turn SIGTERM into `Terminated` for the rest of the process (the command line sets it)."""
+    def handler(_signum: int, _frame: object) -> None:
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file a command holds while it changes `path`: .name.xl-negcoke-lock beside it."""
+    return path.with_name(f".{path.name}.xl-negcoke-lock")
+
+
+_HELD: dict[Path, int] = {}  # lock files this process holds -> depth (a command may nest them)
+
+
+def _owner_alive(lock: Path) -> bool:
+    """Whether the process that wrote the lock file still runs (a lock of a killed run is stale)."""
+    try:
+        host, _, pid = lock.read_text(encoding="utf-8").partition(":")
+        pid_number = int(pid.split()[0])
+    except (OSError, ValueError, IndexError):
+        return True  # unreadable or being written: assume a live owner
+    if host != socket.gethostname():
+        return True  # another machine's lock cannot be checked: respect it
+    try:
+        os.kill(pid_number, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove the temporary files a killed write to `target` or to one of its backups left
+    (.name.*.tmp beside it); only call while holding the lock on `target`. A temporary file of
+    another workbook whose name starts alike is left alone while a live command holds its lock."""
+    removed = []
+    if not target.parent.is_dir():
+        return removed
+    for leftover in target.parent.glob(f".{target.stem}*.tmp"):
+        written = leftover.name[1:].rsplit(".", 2)[0]  # .NAME.<random>.tmp -> NAME
+        if written != target.name:
+            if not (written.startswith(f"{target.stem}.") and written.endswith(target.suffix)):
+                continue
+            lock = lock_path(target.with_name(written))
+            if lock.exists() and _owner_alive(lock):
+                continue
+        leftover.unlink(missing_ok=True)
+        removed.append(leftover)
+    for lock in target.parent.glob(f".{target.stem}.*{target.suffix}.xl-negcoke-lock"):
+        if lock != lock_path(target) and not _owner_alive(lock):  # a killed write of a backup
+            lock.unlink(missing_ok=True)
+    return removed
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | Path) -> Iterator[Path]:
+    """Hold the lock on a workbook file while a command reads and replaces it.
+
+    The lock file is created atomically (O_EXCL) beside the workbook and holds host and process
+    id; a lock whose process no longer runs (kill -9) is taken over. Temporary files of a killed
+    run are removed once the lock is held.
+
+    Raises:
+        WorkbookError: another running command holds the lock.
+    """
+    from xl_negcoke.errors import WorkbookError
+
+    target = real_path(Path(path))
+    lock = lock_path(target)
+    if lock in _HELD:  # the same command, one level down
+        _HELD[lock] += 1
+        try:
+            yield target
+        finally:
+            _HELD[lock] -= 1
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. a file where the folder should be: name the file to write
+        raise OSError(exc.errno, exc.strerror or exc.__class__.__name__, str(target)) from exc
+    for _attempt in range(2):
+        try:
+            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if _owner_alive(lock):
+                raise WorkbookError(
+                    f"{target.name} is being changed by another xl-negcoke command (lock file "
+                    f"{lock.name}); wait for it to finish (if none is running, delete the lock "
+                    "file)") from None
+            lock.unlink(missing_ok=True)  # left by a killed run
+            continue
+        except OSError as exc:  # a folder without write permission, a full disk
+            raise OSError(exc.errno, exc.strerror or exc.__class__.__name__, str(target)) from exc
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(f"{socket.gethostname()}:{os.getpid()}\n")
+        break
+    else:
+        raise WorkbookError(f"{target.name}: cannot take the lock file {lock.name}; try again")
+    _HELD[lock] = 1
+    try:
+        remove_stale_temporaries(target)
+        yield target
+    finally:
+        _HELD.pop(lock, None)
+        lock.unlink(missing_ok=True)
+
+
+def real_path(path: Path) -> Path:
+    """Where a write to `path` must go: through symbolic links to the file itself, so the link
+    stays a link and its target is the file changed."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def require_writable(path: Path, force: bool) -> None:
+    """Refuse a read-only file unless forced.
+
+    Raises:
+        WorkbookError: the file has no write permission and `force` is False.
+    """
+    from xl_negcoke.errors import WorkbookError
+
+    if path.exists() and not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) \
+            and not force:
+        raise WorkbookError(f"{path.name} is read-only; make it writable first, or pass --force "
+                            "(the refreshed file stays read-only)")
+
+
+def backup_path(path: Path, label: str) -> Path:
+    """A backup name beside `path` that no file has: name.<label>.xlsx, then name.<label>.2.xlsx,
+    name.<label>.3.xlsx, ... (a backup is never overwritten)."""
+    candidate = path.with_name(f"{path.stem}.{label}{path.suffix}")
+    number = 2
+    while candidate.exists() or candidate.is_symlink():
+        candidate = path.with_name(f"{path.stem}.{label}.{number}{path.suffix}")
+        number += 1
+    return candidate
+
+
+_CORE_MODIFIED = re.compile(rb"<dcterms:modified\b[^>]*>([^<]*)</dcterms:modified>")
+
+
+def is_untouched_output(data: bytes) -> bool:
+    """Whether a workbook file is as `build` or `snapshot` wrote it: its modification time is
+    still the fixed DOC_TIME (Excel, LibreOffice, openpyxl and refresh all set their own)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            core = archive.read("docProps/core.xml")
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, zlib_error):
+        return False
+    found = _CORE_MODIFIED.search(core)
+    return bool(found) and found.group(1).decode(errors="replace") == DOC_TIME
+
+
+def replaceable(path: Path, force: bool, label: str) -> Path | None:
+    """Check that writing over `path` destroys no work; the backup to keep, if any.
+
+    A missing file and one still as `build` / `snapshot` wrote it may be replaced. Any other file
+    (edited in Excel, refreshed, someone else's) is refused unless `force`; then it is to be kept
+    as a backup (name.<label>.xlsx, never overwriting one).
+
+    Raises:
+        WorkbookError: the file holds other content and `force` is False.
+    """
+    from xl_negcoke.errors import WorkbookError
+
+    target = real_path(path)
+    if not target.exists():
+        return None
+    try:
+        existing = target.read_bytes()
+    except OSError as exc:
+        raise WorkbookError(f"{path}: cannot read the file in the way ({exc.strerror})") from None
+    if is_untouched_output(existing):
+        return None
+    if not force:
+        raise WorkbookError(f"{path} exists and is not a file this command wrote (edited since, "
+                            "or another workbook); it was not replaced: write elsewhere, or pass "
+                            f"--force to replace it and keep it as {backup_path(target, label).name}")
+    return backup_path(target, label)

@@ -19,7 +19,8 @@ from xl_negcoke.errors import WorkbookError
 
 RECORD_SHEET = "_xl_negcoke"
 FORMAT = 2  # 2: formulas fingerprinted as Excel saves them (formula_text)
-READABLE_FORMATS = (1, 2)
+SHIFTED_FORMAT = 3  # 3: 2 plus the shifts of blocks the analyst moved (written only when there are)
+READABLE_FORMATS = (1, 2, 3)
 HEADER_ROW = 8
 INPUT = "input"  # an owned cell the analyst is meant to edit (Assumptions values, Scenario)
 ARRAY_MEMBER = "array"  # a cell inside a model array block: its content is the block's result
@@ -45,7 +46,11 @@ def formula_text(text: str) -> str:
 def _content(value: object, normalise: bool) -> str:
     if isinstance(value, ArrayFormula):
         text = value.text or ""
-        return f"array|{value.ref}|{formula_text(text) if normalise else text}"
+        ref = str(value.ref)
+        first, _, last = ref.replace("$", "").partition(":")
+        if normalise and first == last:  # LibreOffice saves a one-cell array "B9" as "B9:B9"
+            ref = first
+        return f"array|{ref}|{formula_text(text) if normalise else text}"
     if value is None or value == "":  # Excel stores no empty text: "" reads back as empty
         return "empty"
     if isinstance(value, bool):
@@ -83,6 +88,9 @@ class Record:
     charts: dict[str, list[str]] = field(default_factory=dict)  # sheet -> chart anchors
     sheets: list[str] = field(default_factory=list)  # model sheets, in build order
     format: int = FORMAT
+    # sheet -> top-left cell of a block -> (rows, columns) it sits away from the template's place,
+    # after the analyst inserted or deleted rows or columns (refresh/anchors.py)
+    shifts: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
 
     def owns(self, sheet: str, coordinate: str) -> bool:
         return coordinate in self.cells.get(sheet, {}) or coordinate in self.inputs.get(sheet, {})
@@ -148,7 +156,7 @@ def write_record(book: Workbook, record: Record) -> Worksheet:
     ws["A1"] = ("xl_negcoke ownership record: the cells, names and charts the model wrote, with a "
                 "fingerprint of each. xl-negcoke refresh reads it; do not edit.")
     ws.append([])
-    ws["A3"], ws["B3"] = "format", FORMAT
+    ws["A3"], ws["B3"] = "format", SHIFTED_FORMAT if any(record.shifts.values()) else FORMAT
     ws["A4"], ws["B4"] = "version", record.version
     ws["A5"], ws["B5"] = "dataset", record.dataset_id
     ws["A6"], ws["B6"] = "names", "|".join(record.names)
@@ -170,6 +178,12 @@ def write_record(book: Workbook, record: Record) -> Worksheet:
                 ws.cell(row, 2, sheet)
                 ws.cell(row, 3, number)
                 ws.cell(row, 4, ",".join(by_row[number]))
+    for sheet, shifts in record.shifts.items():
+        if shifts:
+            row += 1
+            ws.cell(row, 1, "shift")
+            ws.cell(row, 2, sheet)
+            ws.cell(row, 4, ",".join(f"{cell}:{rows}:{columns}" for cell, (rows, columns) in shifts.items()))
     for sheet, anchors in record.charts.items():
         row += 1
         ws.cell(row, 1, "charts")
@@ -206,6 +220,11 @@ def read_record(book: Workbook) -> Record:
                 continue
             if kind == "charts":
                 record.charts[str(sheet)] = [a for a in str(cells or "").split(",") if a]
+                continue
+            if kind == "shift":
+                for item in str(cells or "").split(","):
+                    cell, rows, columns = item.split(":")
+                    record.shifts.setdefault(str(sheet), {})[cell] = (int(rows), int(columns))
                 continue
             table = record.inputs if kind == INPUT else record.cells
             target = table.setdefault(str(sheet), {})

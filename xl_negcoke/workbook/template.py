@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 from xl_negcoke.errors import WorkbookError
 from xl_negcoke.model import Model
 from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, build_book
-from xl_negcoke.workbook.files import atomic_write_all, book_bytes
+from xl_negcoke.workbook.files import atomic_write_all, book_bytes, real_path, replaceable
 from xl_negcoke.workbook.ownership import record_book, write_record
 from xl_negcoke.workbook.recalc import evaluate, require_evaluated, with_cached_values
 
@@ -69,7 +69,8 @@ def input_cells(book: Workbook) -> dict[str, set[str]]:
 
 def build_workbook(model: Model, out_dir: str | Path,
                    progress: Callable[[str], None] = lambda _: None,
-                   data_dir: str | Path | None = None, recalculate: bool = True) -> list[Built]:
+                   data_dir: str | Path | None = None, recalculate: bool = True,
+                   force: bool = False) -> list[Built]:
     """Write `<out_dir>/negative-coke-outlook-2024-2030.xlsx` and `.xlsm`, with cached values.
 
     Both files hold the same cells, so the formulas are evaluated once (on the .xlsx) and the
@@ -81,11 +82,20 @@ def build_workbook(model: Model, out_dir: str | Path,
         progress: called with one line per step.
         data_dir: the data folder the NEGCOKE_* functions read while evaluating.
         recalculate: False writes formulas without cached values.
+        force: replace a file in the way that is not an earlier build (edited in Excel,
+            refreshed, ...), keeping it as `<name>.before-build.xlsx` (never overwriting a backup).
 
     Raises:
-        WorkbookError: a formula that does not evaluate (nothing is written).
+        WorkbookError: a formula that does not evaluate, or a file in the way holding other work
+            (without `force`); nothing is written.
     """
     out = Path(out_dir)
+    backups = {}  # a file in the way that holds someone's work: refused, or kept with `force`
+    for suffix in (".xlsx", ".xlsm"):
+        path = out / f"{TEMPLATE_NAME}{suffix}"
+        backup = replaceable(path, force, "before-build")
+        if backup is not None:
+            backups[backup] = path
     progress(f"laying out {TEMPLATE_NAME}.xlsx and .xlsm")
     files = {".xlsx": template_bytes(model, False), ".xlsm": template_bytes(model, True)}
     if recalculate:
@@ -97,5 +107,8 @@ def build_workbook(model: Model, out_dir: str | Path,
         files = {suffix: with_cached_values(data, report.values, report.cache)
                  for suffix, data in files.items()}
     targets = {out / f"{TEMPLATE_NAME}{suffix}": data for suffix, data in files.items()}
-    atomic_write_all(targets)  # neither file is replaced unless both were written in full
+    for backup, path in backups.items():
+        progress(f"kept the previous {path.name} as {backup.name}")
+    kept = {backup: real_path(path).read_bytes() for backup, path in backups.items()}
+    atomic_write_all({**kept, **targets})  # nothing is replaced unless all was written in full
     return [Built(path, len(data)) for path, data in targets.items()]
