@@ -692,9 +692,9 @@ def test_the_excel_refresh_macro_writes_payloads_as_text(hostile_data):
     """The refresh plan the Excel macro applies writes each payload as a value (never through
     Range.formula), and a value starting with =, +, - or @ gets Excel's text prefix "'"."""
     from xl_negcoke.macros import as_excel_text
-    from xl_negcoke.workbook.refresh import plan_refresh
+    from xl_negcoke.workbook.refresh import refreshed_book
 
-    _book, plan = plan_refresh(COMMITTED.read_bytes(), load_model(hostile_data))
+    _book, plan = refreshed_book(COMMITTED.read_bytes(), load_model(hostile_data))
     writes = [change.write() for change in plan.changes]
     carrying = [w for w in writes if w and any(p.strip() in str(w[2]) for p in PAYLOADS.values())]
     assert {kind for kind, _address, _content in carrying} == {"value"}
