@@ -74,12 +74,12 @@ def in_gnumeric(committed_xlsx: Path, tmp_path_factory) -> Path:
     process = subprocess.Popen([ssconvert, "--recalc", str(committed_xlsx), str(out)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        process.communicate(timeout=TIMEOUT_SECONDS * 3)
+        _stdout, stderr = process.communicate(timeout=TIMEOUT_SECONDS * 3)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
         pytest.fail("Gnumeric took too long converting the committed workbook")
-    assert out.is_file()
+    assert process.returncode == 0 and out.is_file(), (process.returncode, stderr[-500:])
     return out
 
 

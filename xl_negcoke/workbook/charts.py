@@ -8,8 +8,7 @@ from __future__ import annotations
 from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.data_source import NumFmt
-from openpyxl.chart.marker import DataPoint, Marker
-from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.chart.marker import DataPoint
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -98,20 +97,19 @@ def _mark_forecast(chart: BarChart | LineChart, kind: str, start: int, end: int,
             series.graphicalProperties.line.solidFill = colour
         for index in range(first_index, end - start + 1):
             point = DataPoint(idx=index)
-            if kind == "line":  # Excel draws the dashes; LibreOffice draws only the markers
+            # Excel dashes a forecast segment; LibreOffice and Gnumeric draw it solid (the title
+            # says where the forecast starts). No point markers: they crash Gnumeric 1.12.
+            if kind == "line":
                 point.graphicalProperties.line.solidFill = colour
                 point.graphicalProperties.line.width = 28575
                 point.graphicalProperties.line.dashStyle = "sysDash"
-                point.marker = Marker(symbol="circle", size=6)
-                point.marker.graphicalProperties = GraphicalProperties(solidFill=colour)
-                point.marker.graphicalProperties.line.solidFill = colour
             else:
                 point.graphicalProperties.solidFill = _tint(colour)
                 point.graphicalProperties.line.solidFill = _tint(colour)
             series.dPt.append(point)
     # the header cells show 2025F; the axis shows plain years (it would take one cell's letter)
     chart.x_axis.numFmt = NumFmt(formatCode="0", sourceLinked=False)
-    return f" (forecast from {first_forecast}: {'marked' if kind == 'line' else 'lighter'})"
+    return f" (forecast from {first_forecast}: {'dashed' if kind == 'line' else 'lighter'})"
 
 
 def make_chart(ws: Worksheet, kind: str, payload: object, first_forecast: int = LAST_YEAR + 1

@@ -141,8 +141,8 @@ def banner_formula() -> str:
     re-evaluates those on load)."""
     return (f'=IF(NOT({NOT_LIVE}),"Live: NEGCOKE_* functions loaded",'
             f'IF({CACHE_CURRENT_NAME},"Cached: values of the recalculation "&{CACHE_WHEN_NAME}'
-            f'&", inputs unchanged","STALE: scenario or inputs changed since the recalculation; '
-            f'load the functions or run xl-negcoke recalc"))')
+            f'&", inputs unchanged","STALE: inputs changed since the recalculation; load the '
+            f'functions or run xl-negcoke recalc"))')
 
 
 def write_banner(ws: Worksheet) -> None:
