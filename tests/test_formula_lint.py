@@ -277,9 +277,17 @@ def test_every_formula_names_known_functions_and_valid_references(
 
 
 def test_the_template_uses_only_excel_2007_functions_and_ours(built: dict[str, Workbook]) -> None:
-    """The functions in the template: plain Excel 2007 ones (no _xlfn. needed) and the NEGCOKE_* set."""
+    """The functions in the template: plain Excel 2007 ones (no _xlfn. needed) and the NEGCOKE_* set,
+    and ISFORMULA (Excel 2013) only in the Checks' "no NEGCOKE_* cell typed over" rows, inside
+    IFERROR(..., TRUE) so that an Excel without it skips those rows instead of failing the master
+    check."""
     names = _formula_functions(built[".xlsx"])
-    assert names - OURS <= EXCEL_2007
+    assert names - OURS - {"_XLFN.ISFORMULA"} <= EXCEL_2007
+    checks = built[".xlsx"]["Checks"]
+    uses = [c.value for row in checks.iter_rows() for c in row
+            if isinstance(c.value, str) and "ISFORMULA" in c.value.upper()]
+    assert uses and all(u.startswith("=IFERROR(AND(_xlfn.ISFORMULA(") and u.endswith("),TRUE)")
+                        for u in uses)
     assert names >= DESIGN_FUNCTIONS | {"IFERROR"}
     assert DESIGN_FUNCTIONS <= OURS
 

@@ -160,7 +160,8 @@ def _older_template(template: bytes) -> tuple[bytes, dict[str, str]]:
     shorter, one single formula and one label different, all recorded as the model's own."""
     book = load_workbook(io.BytesIO(template), keep_vba=True)
     ws = book[MARKET]
-    anchor = next(c.coordinate for row in ws.iter_rows() for c in row if isinstance(c.value, ArrayFormula))
+    anchor = next(c.coordinate for row in ws.iter_rows() for c in row  # a table, not the banner
+                  if isinstance(c.value, ArrayFormula) and ":" in c.value.ref)
     block = ws[anchor].value
     first, last = block.ref.split(":")
     column = last.rstrip("0123456789")

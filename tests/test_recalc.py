@@ -22,11 +22,13 @@ from xl_negcoke.model import FIRST_YEAR, LAST_YEAR, load_model
 from xl_negcoke.workbook.build import CACHE
 from xl_negcoke.workbook.cached import CellError
 from xl_negcoke.workbook.files import book_bytes
+from xl_negcoke.workbook.formula import NOT_LIVE
 from xl_negcoke.workbook.recalc import evaluate, formula_cells, recalculate
 
 MODEL = load_model()
 YEARS = range(FIRST_YEAR, LAST_YEAR + 1)
-_CALL = re.compile(r"^=IFERROR\(NEGCOKE_(?P<name>\w+)\((?P<args>.*)\),Cache!\$?[A-Z]+\$?\d+(?::\S+)?\)$")
+_CALL = re.compile(r"^=IFERROR\(NEGCOKE_(?P<name>\w+)\((?P<args>.*)\),(?:IF\(CacheCurrent,)?"
+                   r"Cache!\$?[A-Z]+\$?\d+(?::\$?[A-Z]+\$?\d+)?(?:,NA\(\)\))?\)$")
 
 
 def split_arguments(text: str) -> list[str]:
@@ -121,7 +123,8 @@ def test_every_negcoke_call_equals_the_same_call_in_python(recalculated_template
     book = load_workbook(io.BytesIO(data))
     texts = [c.value.text if isinstance(c.value, ArrayFormula) else c.value
              for ws in book.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
-    unquoted = [re.sub(r'"(?:[^"]|"")*"', '""', text) for text in texts]
+    # the "functions loaded?" probe is evaluated as not loaded, never called (trust.py)
+    unquoted = [re.sub(r'"(?:[^"]|"")*"', '""', text.replace(NOT_LIVE, "TRUE")) for text in texts]
     assert report.udf_calls == sum(len(re.findall(r"NEGCOKE_\w+\(", t)) for t in unquoted)  # once each
     assert len(calls) > 100
     for sheet, block, name, arguments in calls:

@@ -101,11 +101,13 @@ def _progress(line: str) -> None:
     print(f"  {line}", flush=True)
 
 
-def _recalculated(data: bytes, name: str, data_dir: str | None) -> bytes:
+def _recalculated(data: bytes, name: str, data_dir: str | None, as_of: dt.date | None = None
+                  ) -> bytes:
     from xl_negcoke.workbook.recalc import recalculate, require_evaluated
+    from xl_negcoke.workbook.trust import recalculation_when
 
     start = time.perf_counter()
-    result, report = recalculate(data, data_dir)
+    result, report = recalculate(data, data_dir, recalculation_when(as_of))
     _progress(f"recalculated {name}: {report.formula_cells:,} formula cells, {report.udf_calls} "
               f"NEGCOKE_* calls, {time.perf_counter() - start:.1f} s")
     require_evaluated(report, name)
@@ -135,7 +137,7 @@ def command_recalc(args: argparse.Namespace) -> int:
     with exclusive_lock(out) as target:
         require_writable(target, args.force)
         data = read_workbook(args.path)
-        result = _recalculated(data, Path(args.path).name, args.data)
+        result = _recalculated(data, Path(args.path).name, args.data, args.as_of)
         atomic_write(target, result)
     print(f"wrote {out}")
     return EXIT_OK
@@ -159,7 +161,7 @@ def command_snapshot(args: argparse.Namespace) -> int:
                             "values, so it is written to another file (e.g. --out "
                             f"{source.stem}-snapshot.xlsx)")
     replaceable(out, args.force, "before-snapshot")  # refuse before the work, not after
-    data = _recalculated(read_workbook(source), source.name, args.data)
+    data = _recalculated(read_workbook(source), source.name, args.data, args.as_of)
     snapshot = snapshot_bytes(data, source.name, args.as_of)
     with exclusive_lock(out) as target:
         backup = replaceable(target, args.force, "before-snapshot")
@@ -258,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     recalc.add_argument("--out", metavar="OUT", help="write here instead of over PATH")
     recalc.add_argument("--data", metavar="DIR", help="data folder the NEGCOKE_* functions read")
     recalc.add_argument("--force", action="store_true", help="write even over a read-only file")
+    recalc.add_argument("--as-of", type=_date, default=dt.date.today(), metavar="YYYY-MM-DD",
+                        help="date of the recalculation stamped on the Cache (default: today)")
 
     snapshot = commands.add_parser("snapshot", help="write a values-only copy")
     snapshot.add_argument("path", metavar="PATH", help="an .xlsx or .xlsm workbook")

@@ -720,7 +720,8 @@ def _read_years(directory: Path) -> tuple[dict[int, YearStatus], bytes]:
         statuses[year] = YearStatus(year, status, table.text(row, values, "basis"), table.source(row, values))
     missing = [year for year in YEARS if year not in statuses]
     if missing:
-        raise DataError(table.name, f"no row for year {missing[0]} (every year {FIRST_YEAR}-{LAST_YEAR} needs one)")
+        raise DataError(table.name, f"no row for year {missing[0]} "
+                        f"(every year {FIRST_YEAR}-{LAST_YEAR} needs one)")
     return dict(sorted(statuses.items())), table.raw
 
 

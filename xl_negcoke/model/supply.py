@@ -124,7 +124,7 @@ class Supply:
 
 def plant_anode_capacity(plant: Plant, capacity: Input, share: Input) -> np.ndarray:
     """Nameplate x anode share in the years the plant runs, 0 in the others."""
-    running = ((plant.first_year <= YEAR_ARRAY) & (YEAR_ARRAY <= plant.last_year)).astype(float)
+    running = ((plant.first_year <= YEAR_ARRAY) & (plant.last_year >= YEAR_ARRAY)).astype(float)
     return _column(capacity) * _column(share) * running
 
 

@@ -17,23 +17,25 @@ from dataclasses import dataclass, field
 from openpyxl import Workbook
 from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
-from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_negcoke.model import BASE_YEAR, FIRST_YEAR, LAST_YEAR, Model
 from xl_negcoke.model.names import DIMENSION_LABELS
-from xl_negcoke.workbook import layout, styles
+from xl_negcoke.workbook import layout, styles, trust
 from xl_negcoke.workbook.charts import make_chart
+from xl_negcoke.workbook.contents import write_contents
 from xl_negcoke.workbook.formula import (
+    ASSUMPTIONS_NAME,
     SCENARIO_NAME,
     define_name,
     negcoke,
     put_text,
-    quote_sheet,
     ref,
+    with_fallback,
     year_column,
 )
+from xl_negcoke.workbook.risk_blocks import RiskBlocks, timeline_header
 from xl_negcoke.workbook.sheets import (
     ASSUMPTIONS,
     ASSUMPTIONS_HEADER_ROW,
@@ -110,7 +112,7 @@ def _band_rows(blocks: tuple[layout.Block, ...]) -> tuple[int, int]:
     return math.ceil(height_cm / 2.54 * 72 / styles.ROW_HEIGHT) + 1, math.ceil(charts / 2)
 
 
-class _Writer:
+class _Writer(RiskBlocks):
     """Places every block (first pass) and writes cells and charts (second pass)."""
 
     def __init__(self, model: Model, book: Workbook) -> None:
@@ -123,12 +125,7 @@ class _Writer:
         self.cache_row = CACHE_FIRST_ROW
         self.percentile_rows: list[tuple[str, str, str, tuple[int, ...]]] = []  # for the Checks
         self.scenario_rows: dict[str, int] = {}  # scenario -> row of the Scenarios block
-
-    def tornado_drivers(self, block: layout.Tornado) -> int:
-        """How many drivers move the tornado's output (the others are left out of its table).
-        The tornado does not depend on the draws, so one draw tells."""
-        simulation = self.model.simulate(1, 0)
-        return len(simulation.sensitivity(block.segment, block.year, block.metric))
+        self.calls: dict[str, list[str]] = {}  # sheet -> first cell of each call on the inputs
 
     def call(self, ws: Worksheet, cells: str, formula: str) -> None:
         """Write a NEGCOKE_* call over `cells` (one cell or an array block) with a fallback.
@@ -142,7 +139,11 @@ class _Writer:
         cache = (f"$A${self.cache_row}" if height == width == 1 else
                  f"$A${self.cache_row}:${get_column_letter(width)}${self.cache_row + height - 1}")
         self.cache_row += height
-        wrapped = f"=IFERROR({formula[1:]},{CACHE}!{cache})"
+        # a call that takes the inputs shows its cached value only while they equal the stamp
+        takes_inputs = ASSUMPTIONS_NAME in formula
+        wrapped = with_fallback(formula, f"{CACHE}!{cache}", takes_inputs)
+        if takes_inputs:  # a model number: the Checks test it is still a formula
+            self.calls.setdefault(ws.title, []).append(f"{get_column_letter(c1)}{r1}")
         if height == width == 1 and not formula.startswith("=NEGCOKE_TABLE"):
             ws[cells.split(":")[0]] = wrapped
         else:
@@ -231,13 +232,16 @@ class _Writer:
         ws["A1"].font = styles.TITLE
         _row_height(ws, sheet, 1, TITLE_ROW_HEIGHT)
         ws["A2"] = (f'="Scenario: "&{SCENARIO_NAME}&"  |  Negative Coke Market, Global Outlook and '
-                    'Forecast 2024-2030"')
+                    f'Forecast 2024-2030  |  {trust.YEAR_LEGEND}"')
         ws["A2"].font = styles.SUBTITLE
+        trust.write_banner(ws)
         for block, top in zip(sheet.spec.blocks, sheet.tops, strict=True):
             ws.cell(top, 1, block.title).font = styles.BLOCK_TITLE
             _row_height(ws, sheet, top, BLOCK_TITLE_ROW_HEIGHT)
             sheet.units.append((top, top + self.height(block) - 1))  # the default: keep it whole
             getattr(self, f"_write_{type(block).__name__.lower()}")(ws, block, top, sheet)
+            if not isinstance(block, layout.Tornado):  # its columns are drivers, not years
+                self._mark_years(ws, top + 1, top + self.height(block) - 1)
         self._place_charts(ws, sheet)
         _sheet_setup(ws)
         last_row = max(ws.max_row, sheet.band[1] if sheet.band else 0)
@@ -247,6 +251,21 @@ class _Writer:
             + 12 * styles.column_points(styles.YEAR_WIDTH)
         for row in styles.page_breaks(width, sheet.units, sheet.heights):
             ws.row_breaks.append(Break(id=row))
+
+    def _mark_years(self, ws: Worksheet, first_row: int, last_row: int) -> None:
+        """Year headers show A, E or F after the year (a number format: the year stays a number
+        for the formulas and charts that read it); forecast columns get a pale fill."""
+        for year in range(FIRST_YEAR, LAST_YEAR + 1):
+            status = self.model.status(year)
+            column = column_index_from_string(year_column(year))
+            for row in range(first_row, last_row + 1):
+                cell = ws._cells.get((row, column))  # only cells a block wrote
+                if cell is None:
+                    continue
+                if cell.fill == styles.HEADER_FILL:
+                    cell.number_format = trust.year_format(status)
+                elif status == "forecast" and cell.number_format != "General":
+                    cell.fill = trust.FORECAST_FILL
 
     def _split_unit(self, sheet: _Sheet, *units: tuple[int, int]) -> None:
         """Replace the block's default unit (the last one) with smaller ones."""
@@ -305,11 +324,13 @@ class _Writer:
             f"={first_col}{placed.header_row}:{last_col}{placed.header_row}")
         first, last = min(share.rows.values()), max(share.rows.values())
         body_first, body_last = min(placed.rows.values()), max(placed.rows.values())
-        totals = f"{first_col}${placed.total_row}:{last_col}${placed.total_row}"
         ws[f"A{first}"] = ArrayFormula(f"A{first}:A{last}", f"=A{body_first}:A{body_last}")
-        ws[f"{first_col}{first}"] = ArrayFormula(
-            f"{first_col}{first}:{last_col}{last}",
-            f"=IF({totals}=0,0,{first_col}{body_first}:{last_col}{body_last}/{totals})")
+        # one formula per cell: Gnumeric gives #VALUE! for a row against a block inside IF
+        for segment, row in share.rows.items():
+            for year in range(block.start, block.end + 1):
+                column = year_column(year)
+                total, body = f"{column}${placed.total_row}", f"{column}{placed.rows[segment]}"
+                ws[f"{column}{row}"] = f"=IF({total}=0,0,{body}/{total})"
         ws[f"A{share.total_row}"] = "Total"
         ws[f"{first_col}{share.total_row}"] = ArrayFormula(
             f"{first_col}{share.total_row}:{last_col}{share.total_row}",
@@ -346,7 +367,7 @@ class _Writer:
     def _write_headlines(self, ws: Worksheet, block: layout.Headlines, top: int,
                          sheet: _Sheet) -> None:
         header = top + 1
-        _timeline_header(ws, header, "Figure")
+        timeline_header(ws, header, "Figure")
         ws[f"{CAGR_COLUMN}{header}"] = "CAGR"
         styles.header_row(ws, header, CAGR_COLUMN)
         ws[f"{CAGR_COLUMN}{header}"].alignment = styles.RIGHT
@@ -550,86 +571,6 @@ class _Writer:
             units.append((top if not units else row, row))  # the header stays with claim one
         self._split_unit(sheet, *units)
 
-    def _write_scenarios(self, ws: Worksheet, block: layout.Scenarios, top: int,
-                         sheet: _Sheet) -> None:
-        header = top + 1
-        _timeline_header(ws, header, "Scenario")
-        styles.header_row(ws, header, year_column(LAST_YEAR))
-        for offset, scenario in enumerate(block.scenarios, start=1):
-            row = header + offset
-            put_text(ws[f"A{row}"], scenario.capitalize())
-            for year in range(FIRST_YEAR, LAST_YEAR + 1):
-                cell = f"{year_column(year)}{row}"
-                self.call(ws, cell, negcoke("FORECAST", block.segment, year, block.metric, scenario,
-                                            scenario=False))
-                ws[cell].number_format = styles.NUMBER_FORMATS[block.metric]
-        self.scenario_rows = {s: header + i for i, s in enumerate(block.scenarios, start=1)}
-
-    def _write_fan(self, ws: Worksheet, block: layout.Fan, top: int, sheet: _Sheet) -> None:
-        header = top + 1
-        first, last = year_column(block.start), year_column(LAST_YEAR)
-        ws[f"A{header}"] = "Percentile"
-        for year in range(block.start, LAST_YEAR + 1):
-            ws[f"{year_column(year)}{header}"] = year
-        styles.header_row(ws, header, last)
-        rows: dict[str, int] = {}
-        for offset, percentile in enumerate(block.percentiles, start=1):
-            row = header + offset
-            rows[f"P{percentile}"] = row
-            ws[f"A{row}"] = f"P{percentile}"
-            for year in range(block.start, LAST_YEAR + 1):
-                cell = f"{year_column(year)}{row}"
-                self.call(ws, cell, negcoke("RANGE", block.segment, year, percentile, block.metric,
-                                            scenario=False))
-                ws[cell].number_format = styles.NUMBER_FORMATS[block.metric]
-        base_row, band_row = header + len(block.percentiles) + 1, header + len(block.percentiles) + 2
-        rank_row = band_row + 1
-        ws[f"A{base_row}"] = "Base scenario"
-        ws[f"A{band_row}"] = f"Band P{block.percentiles[-1]} - P{block.percentiles[0]}"
-        ws[f"A{rank_row}"] = "Base scenario's percentile"
-        for year in range(block.start, LAST_YEAR + 1):
-            cell = f"{year_column(year)}{rank_row}"
-            self.call(ws, cell, negcoke("RANGE", block.segment, year, "base", block.metric,
-                                        scenario=False))
-            ws[cell].number_format = "0.0"
-        low, high = rows[f"P{block.percentiles[0]}"], rows[f"P{block.percentiles[-1]}"]
-        for year in range(block.start, LAST_YEAR + 1):
-            column = year_column(year)
-            if "base" in self.scenario_rows:  # the Scenarios block above holds the base line
-                ws[f"{column}{base_row}"] = f"={column}{self.scenario_rows['base']}"
-            else:
-                self.call(ws, f"{column}{base_row}", negcoke(
-                    "FORECAST", block.segment, year, block.metric, "base", scenario=False))
-            ws[f"{column}{band_row}"] = f"={column}{high}-{column}{low}"
-            for row in (base_row, band_row):
-                ws[f"{column}{row}"].number_format = styles.NUMBER_FORMATS[block.metric]
-        self.percentile_rows.append((ws.title, first, last, tuple(rows.values())))
-        sheet.charts.append(("fan", (block, header, rows, base_row, band_row)))
-
-    def _write_tornado(self, ws: Worksheet, block: layout.Tornado, top: int, sheet: _Sheet) -> None:
-        header = top + 1
-        drivers = self.tornado_drivers(block)
-        last_row = header + drivers
-        self.call(ws, f"A{header}:F{last_row}", negcoke("SENSITIVITY", block.segment, block.year,
-                                                        block.metric, scenario=False))
-        styles.header_row(ws, header, "H")
-        ws[f"G{header}"] = "low - base"
-        ws[f"H{header}"] = "high - base"
-        base = f"{year_column(block.year)}{top + 2 + drivers}"
-        ws[f"A{top + 2 + drivers}"] = f"Base scenario, {block.year}"
-        self.call(ws, base, negcoke("FORECAST", block.segment, block.year, block.metric, "base",
-                                    scenario=False))
-        ws[base].number_format = styles.NUMBER_FORMATS[block.metric]
-        absolute = f"${base[0]}${base[1:]}"
-        for row in range(header + 1, last_row + 1):
-            ws[f"G{row}"] = f"=D{row}-{absolute}"
-            ws[f"H{row}"] = f"=E{row}-{absolute}"
-            for column in "DEFGH":
-                ws[f"{column}{row}"].number_format = styles.NUMBER_FORMATS[block.metric]
-            for column in "BC":
-                ws[f"{column}{row}"].number_format = "0.000"
-        sheet.charts.append(("tornado", (block, header, last_row)))
-
     # -- charts -------------------------------------------------------------------------------
 
     def _place_charts(self, ws: Worksheet, sheet: _Sheet) -> None:
@@ -639,7 +580,7 @@ class _Writer:
         per_line, _lines = _band_rows(sheet.spec.blocks)
         pair = len(sheet.charts) > 1
         for index, (kind, payload) in enumerate(sheet.charts):
-            chart = make_chart(ws, kind, payload)
+            chart = make_chart(ws, kind, payload, self.model.first_forecast_year())
             chart.width = styles.PAIR_CHART_WIDTH if pair else styles.SINGLE_CHART_WIDTH
             chart.height = styles.BAR_CHART_HEIGHT if kind == "bar" else styles.CHART_HEIGHT
             column = "A" if index % 2 == 0 else year_column(FIRST_YEAR + 5)  # G: 18.4 cm in
@@ -657,7 +598,7 @@ class _Writer:
         ws["A2"] = "Master check (TRUE when every check below holds)"
         ws["A2"].font = styles.TOTAL
         header = 4
-        _timeline_header(ws, header, "Check")
+        timeline_header(ws, header, "Check")
         ws[f"{CAGR_COLUMN}{header}"] = "All years"
         styles.header_row(ws, header, CAGR_COLUMN)
         row = header
@@ -711,10 +652,16 @@ class _Writer:
                 f"=({span(p_low)}<={span(p_mid)})*({span(p_mid)}<={span(p_high)})=1")
         for check_row in range(header + 1, row + 1):
             ws[f"{CAGR_COLUMN}{check_row}"] = f"=AND(B{check_row}:M{check_row})"
+        for label, formula in trust.trust_checks(self.calls):  # one cell each: All years
+            row += 1
+            ws[f"A{row}"] = label
+            ws[f"{CAGR_COLUMN}{row}"] = formula
+        for check_row in range(header + 1, row + 1):
             for cell in ws[f"B{check_row}:{CAGR_COLUMN}{check_row}"][0]:
                 cell.number_format = styles.BOOLEAN_FORMAT
                 cell.alignment = styles.RIGHT
-        ws["B2"] = f"=AND({CAGR_COLUMN}{header + 1}:{CAGR_COLUMN}{row})"
+        # FALSE, never an error: a stale cache turns the checks' inputs into #N/A
+        ws["B2"] = f"=IFERROR(AND({CAGR_COLUMN}{header + 1}:{CAGR_COLUMN}{row}),FALSE)"
         ws["B2"].font = styles.TOTAL
         ws["B2"].number_format = styles.BOOLEAN_FORMAT
         ws["B2"].alignment = styles.LEFT
@@ -722,53 +669,6 @@ class _Writer:
         _sheet_setup(ws, freeze=f"B{header + 1}")
         ws.column_dimensions["A"].width = 80
         ws.print_title_rows = f"{header}:{header}"
-
-
-# ---------------------------------------------------------------------------------------------
-# the other sheets
-
-
-def _write_contents(ws: Worksheet, writer: _Writer, sheets: list[tuple[str, str]]) -> None:
-    """Contents: the scenario, the master check, what the numbers are, and a link per sheet."""
-    ws["A1"] = "Negative Coke Market, Global Outlook and Forecast 2024-2030"
-    ws["A1"].font = styles.TITLE
-    ws["A2"] = ("A live model: every number is a NEGCOKE_* formula or a native Excel formula on "
-                "those cells")
-    ws["A2"].font = styles.SUBTITLE
-    rows = (
-        ("Active scenario", f"={SCENARIO_NAME}"),
-        ("Master check", "=MasterCheck"),
-        ("Dataset", negcoke("INFO", "dataset_id", live=False)),
-        ("Model version", negcoke("INFO", "version", live=False)),
-        ("Base year", negcoke("INFO", "base_year", live=False)),
-        ("Numbers", '=IF(ISERROR(NEGCOKE_INFO("version")),"values of the last recalculation '
-                    '(NEGCOKE_* functions not loaded)","live (NEGCOKE_* functions loaded)")'),
-    )
-    for offset, (label, formula) in enumerate(rows, start=4):
-        ws[f"A{offset}"] = label
-        ws[f"A{offset}"].font = styles.TOTAL
-        if formula.startswith("=NEGCOKE_"):
-            writer.call(ws, f"B{offset}", formula)
-        elif label == "Numbers":  # an array formula, so LibreOffice re-evaluates it on load
-            ws[f"B{offset}"] = ArrayFormula(f"B{offset}", formula)
-        else:
-            ws[f"B{offset}"] = formula
-        ws[f"B{offset}"].alignment = styles.LEFT
-    ws["B5"].number_format = styles.BOOLEAN_FORMAT
-    ws["A10"] = "Sheet"
-    ws["B10"] = "Go to"
-    styles.header_row(ws, 10, "B")
-    for offset, (name, description) in enumerate(sheets, start=11):
-        ws[f"A{offset}"] = name
-        cell = ws[f"B{offset}"]
-        cell.value = description
-        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"{quote_sheet(name)}!A1",
-                                   display=description)
-        cell.font = styles.LINK
-    ws.column_dimensions["A"].width = 24
-    ws.column_dimensions["B"].width = 72
-    ws.sheet_view.showGridLines = False
-    styles.page_setup(ws)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -799,13 +699,6 @@ def _rate_style(cell: object, kind: str = "rate") -> None:
     """A growth rate or share: percent, right-aligned (so "n/a" lines up with the numbers)."""
     cell.number_format = styles.NUMBER_FORMATS[kind]  # type: ignore[attr-defined]
     cell.alignment = styles.RIGHT  # type: ignore[attr-defined]
-
-
-def _timeline_header(ws: Worksheet, row: int, label: str) -> None:
-    """A header row with `label` and the years 2019-2030 in their timeline columns."""
-    ws[f"A{row}"] = label
-    for year in range(FIRST_YEAR, LAST_YEAR + 1):
-        ws[f"{year_column(year)}{row}"] = year
 
 
 def _row_height(ws: Worksheet, sheet: _Sheet | None, row: int, height: float) -> None:
@@ -893,8 +786,10 @@ def build_book(model: Model, book: Workbook | None = None) -> Workbook:
     set_conf(conf)
     cache = book.create_sheet(CACHE, len(book.worksheets) - 1)
     titles = {sheet.spec.name: sheet.spec.title for sheet in sheets}
-    _write_contents(contents, writer, [(ws.title, titles.get(ws.title, SHEET_NOTES.get(ws.title, "")))
-                                       for ws in book.worksheets[1:] if ws.title not in (CACHE, CONF)])
+    write_contents(contents, writer.book, writer.call, [
+        (ws.title, titles.get(ws.title, SHEET_NOTES.get(ws.title, "")))
+        for ws in book.worksheets[1:] if ws.title not in (CACHE, CONF)])
     write_cache(cache)
+    trust.write_stamp_cells(cache, book)
     book.active = 0
     return book

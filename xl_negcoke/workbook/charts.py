@@ -6,7 +6,9 @@ Each chart reads the cells a block wrote; `build.py` decides where it sits.
 from __future__ import annotations
 
 from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart, Reference
+from openpyxl.chart.data_source import NumFmt
 from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.marker import DataPoint
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -69,7 +71,51 @@ def _risk_chart(ws: Worksheet, kind: str, payload: object) -> BarChart | AreaCha
     return bars
 
 
-def make_chart(ws: Worksheet, kind: str, payload: object) -> BarChart | LineChart | PieChart:
+# series colours of the timeline charts; forecast points take a lighter tint of the same colour
+PALETTE = ("1F3864", "2E75B6", "C55A11", "548235", "7F6000", "7030A0", "BF9000", "7F7F7F",
+           "2F5597", "843C0C", "385723", "595959", "A5A5A5", "9E480E")
+FORECAST_TINT = 0.55  # share of white mixed into a forecast point's colour
+
+
+def _tint(colour: str, white: float = FORECAST_TINT) -> str:
+    channels = (int(colour[i:i + 2], 16) for i in (0, 2, 4))
+    return "".join(f"{round(c + (255 - c) * white):02X}" for c in channels)
+
+
+def _mark_forecast(chart: BarChart | LineChart, kind: str, start: int, end: int,
+                   first_forecast: int) -> str:
+    """Style the forecast years' points (dashed lines, lighter columns); return the title's
+    note saying so ("" when the chart shows no forecast year)."""
+    if first_forecast > end:
+        return ""
+    first_index = max(first_forecast - start, 0)
+    for number, series in enumerate(chart.series):
+        colour = PALETTE[number % len(PALETTE)]
+        if kind == "line":
+            series.graphicalProperties.line.solidFill = colour
+        else:
+            series.graphicalProperties.solidFill = colour
+            series.graphicalProperties.line.solidFill = colour
+        for index in range(first_index, end - start + 1):
+            point = DataPoint(idx=index)
+            # Excel dashes a forecast segment; LibreOffice and Gnumeric draw it solid (the title
+            # says where the forecast starts). No point markers: they crash Gnumeric 1.12.
+            if kind == "line":
+                point.graphicalProperties.line.solidFill = colour
+                point.graphicalProperties.line.width = 28575
+                point.graphicalProperties.line.dashStyle = "sysDash"
+            else:
+                point.graphicalProperties.solidFill = _tint(colour)
+                point.graphicalProperties.line.solidFill = _tint(colour)
+            series.dPt.append(point)
+    # the header cells show 2025F; the axis shows plain years (it would take one cell's letter)
+    chart.x_axis.numFmt = NumFmt(formatCode="0", sourceLinked=False)
+    return f" (forecast from {first_forecast}: {'dashed' if kind == 'line' else 'lighter'})"
+
+
+def make_chart(ws: Worksheet, kind: str, payload: object, first_forecast: int = LAST_YEAR + 1
+               ) -> BarChart | LineChart | PieChart:
+    """The chart of a block; timeline charts mark the years from `first_forecast` on."""
     if kind in ("fan", "tornado"):
         return _risk_chart(ws, kind, payload)  # type: ignore[return-value]
     if kind == "pie":
@@ -118,6 +164,8 @@ def make_chart(ws: Worksheet, kind: str, payload: object) -> BarChart | LineChar
         if kind == "line":
             series.smooth = False
             series.graphicalProperties.line.width = 28575  # 2.25 pt
+    if kind != "bar":
+        title += _mark_forecast(chart, kind, placed.start, placed.end, first_forecast)
     chart.title = styles.chart_title(title)
     styles.style_axes(chart, unit)
     return chart

@@ -1,5 +1,6 @@
-"""Check a workbook: every formula evaluates, every check on the Checks sheet holds, and every
-template cell equals the model's number for the workbook's own scenario and assumptions.
+"""Check a workbook: every formula evaluates, every check on the Checks sheet holds, every
+template cell equals the model's number for the workbook's own scenario and assumptions, no
+model formula was replaced, the cache is current and of the installed dataset (tampering.py).
 
 Template cells are the tables (each NEGCOKE_TABLE block), their shares of the Total and their
 CAGR column; a number typed over any of them, or over a check formula, is listed.
@@ -30,6 +31,8 @@ from xl_negcoke.workbook.build import (
 )
 from xl_negcoke.workbook.formula import year_column
 from xl_negcoke.workbook.recalc import Recalculation, evaluate
+from xl_negcoke.workbook.tampering import overridden_cells, stamp_problems
+from xl_negcoke.workbook.template import owned_book
 
 RELATIVE_TOLERANCE = 1e-9
 MASTER_CHECK = "B2"
@@ -101,12 +104,13 @@ def _close(a: object, b: float) -> bool:
 
 def check_workbook(data: bytes, data_dir: str | os.PathLike[str] | None = None) -> CheckReport:
     """Recalculate in memory and report formula errors, failed checks and model differences."""
-    recalculation = evaluate(data, data_dir)
+    recalculation = evaluate(data, data_dir, keep_stamp=True)  # the workbook's own stamp
     report = CheckReport(formula_cells=recalculation.formula_cells)
     for sheet, cell, reason in recalculation.problems:
         report.problems.append(f"{sheet}!{cell}: {reason}")
     inputs = _read_inputs(data)
     _failed_checks(recalculation, inputs, report)
+    book = load_workbook(io.BytesIO(data))  # formulas and the ownership record
     try:
         model = _workbook_model(data_dir, inputs.rows)
     except AssumptionError as error:  # names the cell itself
@@ -114,14 +118,18 @@ def check_workbook(data: bytes, data_dir: str | os.PathLike[str] | None = None) 
         return report
     except NegcokeError as error:
         report.problems.append(f"{ASSUMPTIONS}: {error}")
+        report.problems += stamp_problems(book, recalculation.values, None)
         return report
     _formulas_over_text(model, recalculation, report)
     try:
         scenario = model.resolve_scenario(inputs.scenario)
     except NegcokeError as error:
         report.problems.append(f"{ASSUMPTIONS}!B3: {error}")
+        report.problems += stamp_problems(book, recalculation.values, model.dataset.dataset_id)
         return report
     _compare_tables(model, scenario, _Cells(data, recalculation), report)
+    report.problems += stamp_problems(book, recalculation.values, model.dataset.dataset_id)
+    report.problems += overridden_cells(book, owned_book(model))
     return report
 
 

@@ -69,3 +69,25 @@ def put_text(cell: Cell, value: object) -> None:
 def define_name(book: Workbook, name: str, sheet: str, cells: str) -> None:
     """A workbook-level defined name for `cells` on `sheet` (e.g. Scenario -> Assumptions!$B$3)."""
     book.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheet(sheet)}!{cells}")
+
+
+# -- the trust machinery's names (cells in sheets.py and trust.py) ------------------------------
+CACHE_SCENARIO_NAME = "CacheScenario"  # Cache stamp: the scenario of the recalculation
+CACHE_FINGERPRINT_NAME = "CacheFingerprint"  # Cache stamp: the inputs' fingerprint then
+CACHE_WHEN_NAME = "CacheWhen"  # Cache stamp: "of 2026-12-02" / "at build"
+CACHE_DATASET_NAME = "CacheDataset"  # Cache stamp: the dataset id of the cached values
+FINGERPRINT_NAME = "InputsFingerprint"  # the fingerprint of the inputs now (native formula)
+CACHE_CURRENT_NAME = "CacheCurrent"  # TRUE while scenario and inputs equal the stamp
+# TRUE when the NEGCOKE_* functions are not loaded; recalc evaluates it as TRUE (see recalc.py)
+NOT_LIVE = 'ISERROR(NEGCOKE_INFO("version"))'
+
+
+def with_fallback(call: str, cache: str, conditional: bool) -> str:
+    """`=IFERROR(<call>, <fallback>)` for a NEGCOKE_* call (`call` starts with "=").
+
+    The fallback is the call's block on the Cache sheet; for a call that takes the scenario and
+    the inputs it is shown only while they equal the cache's stamp (`CacheCurrent`), else #N/A,
+    so a stale number is never shown as right.
+    """
+    fallback = f"IF({CACHE_CURRENT_NAME},{cache},NA())" if conditional else cache
+    return f"=IFERROR({call[1:]},{fallback})"

@@ -7,10 +7,13 @@ formulas, defined names and every native function we use, and is actively releas
 a workbook is loaded, or the engine silently returns #NAME?; a #NAME? in the result is therefore
 reported as a problem, never left silent.
 
-The template wraps every NEGCOKE_* call as `=IFERROR(NEGCOKE_...(...),Cache!<block>)` so that a
-spreadsheet without the functions shows the last recalculation's numbers. The engine evaluates
-the bare call instead: a call that fails must be reported on its cell, not hidden behind the
-values of the previous recalculation.
+The template wraps every NEGCOKE_* call as `=IFERROR(NEGCOKE_...(...),IF(CacheCurrent,
+Cache!<block>,NA()))` so that a spreadsheet without the functions shows the last recalculation's
+numbers while the inputs equal its stamp (trust.py). The engine evaluates the bare call instead:
+a call that fails must be reported on its cell, not hidden behind the values of the previous
+recalculation. A recalculation writes a new stamp (scenario, inputs fingerprint, when, dataset)
+and evaluates the "are the functions loaded" probe as not loaded: the stored values are what a
+reader that does not recalculate sees, so they must not claim to be live.
 
 Speed (benchmarks/bench_recalc.py): the workbook is parsed once, by the engine's own reader, and
 handed to the engine without a temporary file; sheets without formulas are not compiled (the
@@ -47,12 +50,20 @@ from xl_negcoke.model.dataset import DATA_ENVIRONMENT_VARIABLE
 from xl_negcoke.workbook.build import CACHE
 from xl_negcoke.workbook.cached import CellError, Values, cached_members
 from xl_negcoke.workbook.files import normalise_zip
+from xl_negcoke.workbook.formula import (
+    ASSUMPTIONS_NAME,
+    CACHE_CURRENT_NAME,
+    FINGERPRINT_NAME,
+    NOT_LIVE,
+    SCENARIO_NAME,
+)
+from xl_negcoke.workbook.trust import STAMP_CELLS, Stamp, inputs_fingerprint, recalculation_when
 
 _BOOK_NAME = "book.xlsx"  # the name the engine knows the workbook by; no such file is written
 _KEY = re.compile(r"^'?\[(?P<book>[^\]]+)\](?P<sheet>.*?)'?!(?P<ref>[A-Z$0-9:]+)$")
 _CACHE_FALLBACK = re.compile(
-    r"^=IFERROR\((?P<call>NEGCOKE_\w+\(.*\)),Cache!\$?(?P<column>[A-Z]+)\$?(?P<row>\d+)"
-    r"(?::\$?[A-Z]+\$?\d+)?\)$", re.S)
+    r"^=IFERROR\((?P<call>NEGCOKE_\w+\(.*\)),(?:IF\(CacheCurrent,)?Cache!\$?(?P<column>[A-Z]+)"
+    r"\$?(?P<row>\d+)(?::\$?[A-Z]+\$?\d+)?(?:,NA\(\)\))?\)$", re.S)
 _STRING_LITERAL = re.compile(r'"(?:[^"]|"")*"')
 _FUNCTION_NAME = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
 # What the Cache sheet holds where a NEGCOKE_* cell is blank (a price without volume): an array
@@ -69,7 +80,8 @@ class Recalculation:
 
     values: Values
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # sheet, cell, reason
-    cache: Values = field(default_factory=dict)  # the Cache sheet's fallback values
+    cache: Values = field(default_factory=dict)  # the Cache sheet's fallback values and stamp
+    stamp: Stamp | None = None  # the stamp written with them (None: the workbook's kept)
     formula_cells: int = 0
     udf_calls: int = 0
 
@@ -174,6 +186,10 @@ def _scan(book: Workbook, strip_fallbacks: bool) -> FormulaCells:
                                for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
                 found.cells.update(block_cells)
                 found.texts.update((c, text) for c in block_cells)
+                if strip_fallbacks and NOT_LIVE in text:  # stored values say "not live"
+                    text = text.replace(NOT_LIVE, "TRUE")
+                    cell.value = ArrayFormula(block, text) if isinstance(cell.value, ArrayFormula) \
+                        else text
                 fallback = _CACHE_FALLBACK.match(text)
                 if fallback is None:
                     continue
@@ -267,19 +283,63 @@ def data_folder(data_dir: str | os.PathLike[str] | None) -> Iterator[None]:
         udfs.clear_models()
 
 
-def evaluate(data: bytes, data_dir: str | os.PathLike[str] | None = None) -> Recalculation:
+def evaluate(data: bytes, data_dir: str | os.PathLike[str] | None = None, when: str | None = None,
+             keep_stamp: bool = False) -> Recalculation:
     """Evaluate every formula of a workbook (bytes of an .xlsx / .xlsm).
 
     Args:
         data: the workbook file's bytes.
         data_dir: the data folder the NEGCOKE_* functions read (None: the default).
+        when: how the new stamp names this recalculation (None: "of <today>").
+        keep_stamp: evaluate against the workbook's own Cache stamp and write none (check).
 
     Raises:
         WorkbookError: the bytes are no readable workbook, or the engine fails on the workbook
             as a whole (a failure of single cells is listed in `Recalculation.problems`).
     """
     with data_folder(data_dir), _collector_paused():
-        return _evaluate(data)
+        return _evaluate(data, None if keep_stamp else (when or recalculation_when()))
+
+
+def _stamp_cells(book: Workbook) -> dict[str, tuple[str, str]] | None:
+    """Defined name -> (sheet, cell) of the stamp and the inputs; None for a workbook built
+    before stamps (no CacheCurrent)."""
+    names = (*STAMP_CELLS, SCENARIO_NAME, ASSUMPTIONS_NAME, FINGERPRINT_NAME, CACHE_CURRENT_NAME)
+    found: dict[str, tuple[str, str]] = {}
+    for name in names:
+        if name not in book.defined_names:
+            return None
+        destinations = list(book.defined_names[name].destinations)
+        if len(destinations) != 1:
+            return None
+        sheet, cells = destinations[0]
+        found[name] = (sheet, cells.replace("$", ""))
+    return found
+
+
+def _write_stamp(book: Workbook, when: str) -> Stamp | None:
+    """Put a new stamp for the workbook's scenario and inputs into `book` (before the engine
+    runs, so every formula reading it evaluates against it)."""
+    from xl_negcoke import udfs
+
+    cells = _stamp_cells(book)
+    if cells is None:
+        return None
+    sheet, table = cells[ASSUMPTIONS_NAME]
+    c1, r1, c2, r2 = range_boundaries(table)
+    ws = book[sheet]
+    inputs = [(row, column - c1, ws.cell(row, column).value)
+              for row in range(r1, r2 + 1) for column in range(c1, min(c2, c1 + 1) + 1)]
+    scenario_sheet, scenario_cell = cells[SCENARIO_NAME]
+    scenario = book[scenario_sheet][scenario_cell].value
+    stamp = Stamp(scenario="" if scenario is None else str(scenario),
+                  fingerprint=inputs_fingerprint(inputs), when=when,
+                  dataset_id=str(udfs.NEGCOKE_INFO("dataset_id")))
+    for name, value in zip(STAMP_CELLS, (stamp.scenario, stamp.fingerprint, stamp.when,
+                                         stamp.dataset_id), strict=True):
+        stamp_sheet, stamp_cell = cells[name]
+        book[stamp_sheet][stamp_cell].value = value
+    return stamp
 
 
 def _engine_solution(book: Workbook, formula_sheets: set[str]) -> dict:
@@ -307,12 +367,13 @@ def _engine_solution(book: Workbook, formula_sheets: set[str]) -> dict:
     return engine.calculate()
 
 
-def _evaluate(data: bytes) -> Recalculation:
+def _evaluate(data: bytes, when: str | None) -> Recalculation:
     from formulas.tokens.operand import XlError
 
     counter = [0]
     _register(counter)
     book = _load(data)
+    stamp = None if when is None else _write_stamp(book, when)
     found = _scan(book, strip_fallbacks=True)
     try:
         solution = _engine_solution(book, {sheet for sheet, _cell in found.cells})
@@ -322,7 +383,8 @@ def _evaluate(data: bytes) -> Recalculation:
         raise WorkbookError(f"the formula engine could not evaluate the workbook: "
                             f"{exc.__class__.__name__}: {_first_line(exc)}") from None
     values = _cell_values(solution, found)
-    report = Recalculation(values={}, formula_cells=len(found.cells), udf_calls=counter[0])
+    report = Recalculation(values={}, formula_cells=len(found.cells), udf_calls=counter[0],
+                           stamp=stamp)
     for cell in sorted(found.cells):
         if cell not in values:
             report.problems.append((*cell, "the engine returned no value"))
@@ -336,7 +398,23 @@ def _evaluate(data: bytes) -> Recalculation:
         report.values[cell] = value
         if cell in found.cache:
             report.cache[found.cache[cell]] = NO_NUMBER if value is None else value
+    if stamp is not None:
+        _check_stamp(book, stamp, report)
     return report
+
+
+def _check_stamp(book: Workbook, stamp: Stamp, report: Recalculation) -> None:
+    """Add the stamp to the Cache values, and a problem when the engine's fingerprint formula
+    disagrees with the Python one (the stamp would then never match in a spreadsheet)."""
+    cells = _stamp_cells(book) or {}
+    for name, value in zip(STAMP_CELLS, (stamp.scenario, stamp.fingerprint, stamp.when,
+                                         stamp.dataset_id), strict=True):
+        report.cache[cells[name]] = value
+    where = cells[FINGERPRINT_NAME]
+    computed = report.values.get(where)
+    if not isinstance(computed, (int, float)) or computed != stamp.fingerprint:
+        report.problems.append((*where, f"the inputs fingerprint evaluates to {computed!r}, not "
+                                f"{stamp.fingerprint} as stamped"))
 
 
 def _cell_values(solution: dict, found: FormulaCells) -> Values:
@@ -388,10 +466,11 @@ def with_cached_values(data: bytes, values: Values, constants: Values | None = N
     return normalise_zip(data, members)
 
 
-def recalculate(data: bytes, data_dir: str | os.PathLike[str] | None = None
-                ) -> tuple[bytes, Recalculation]:
-    """Evaluate a workbook and return its bytes with every result cached beside its formula."""
-    report = evaluate(data, data_dir)
+def recalculate(data: bytes, data_dir: str | os.PathLike[str] | None = None,
+                when: str | None = None) -> tuple[bytes, Recalculation]:
+    """Evaluate a workbook and return its bytes with every result cached beside its formula
+    and a new stamp on the Cache sheet (`when`: see evaluate)."""
+    report = evaluate(data, data_dir, when)
     return with_cached_values(data, report.values, report.cache), report
 
 

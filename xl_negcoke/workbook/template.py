@@ -15,6 +15,7 @@ from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, build
 from xl_negcoke.workbook.files import atomic_write_all, book_bytes, real_path, replaceable
 from xl_negcoke.workbook.ownership import record_book, write_record
 from xl_negcoke.workbook.recalc import evaluate, require_evaluated, with_cached_values
+from xl_negcoke.workbook.trust import build_when
 
 TEMPLATE_NAME = "negative-coke-outlook-2024-2030"
 
@@ -100,7 +101,7 @@ def build_workbook(model: Model, out_dir: str | Path,
     files = {".xlsx": template_bytes(model, False), ".xlsm": template_bytes(model, True)}
     if recalculate:
         start = time.perf_counter()
-        report = evaluate(files[".xlsx"], data_dir)
+        report = evaluate(files[".xlsx"], data_dir, when=build_when())
         progress(f"evaluated {report.formula_cells:,} formula cells ({report.udf_calls} NEGCOKE_* "
                  f"calls) in {time.perf_counter() - start:.1f} s")
         require_evaluated(report, "template")
