@@ -100,3 +100,13 @@ def test_readme_names_the_macros_the_xlsm_contains():
     assert "There is no refresh macro in the file yet; add one once" in README
     assert "negative-coke-outlook-2024-2030`, is not a valid Python module name" in README
     assert not "negative-coke-outlook-2024-2030".isidentifier()
+
+
+def test_readme_progress_example_is_what_recalc_says_for_the_template():
+    """The README's recalc progress example counts the committed template's formula cells and
+    names the version --version prints."""
+    from xl_negcoke.progress import count_formula_cells
+
+    cells = count_formula_cells(TEMPLATE.with_suffix(".xlsx").read_bytes())
+    assert f"xl-negcoke recalc: recalculating {cells:,} formula cells...\n" in README
+    assert f"`xl-negcoke --version` prints the version (`xl-negcoke {xl_negcoke.__version__}`)" in README
