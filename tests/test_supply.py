@@ -53,21 +53,21 @@ def test_top_five_producers_in_2023_by_hand():
                            ("China National Offshore Oil", CNOOC_2023), ("Baolai Bio", BAOLAI_2023),
                            ("Shandong Yida", YIDA_2023), ("Shandong Jingyang", YIDA_2023)):
         assert MODEL.value(name, 2023, "capacity") == pytest.approx(expected, rel=1e-12), name
-    assert PETROCHINA_2023 == pytest.approx(1097.665, abs=1e-9)
+    assert pytest.approx(1097.665, abs=1e-9) == PETROCHINA_2023
 
 
 def test_report_s6_holds_exactly():
     """Report S6: the top five hold 48% of 2023 capacity (2,559.004 / 5,331.2583 kt/yr)."""
     assert MODEL.concentration(5, 2023, "capacity") == pytest.approx(0.48, abs=1e-12)
     assert MODEL.value("Global", 2023, "capacity") == pytest.approx(GLOBAL_2023, rel=1e-12)
-    assert GLOBAL_2023 == pytest.approx(5331.258333, abs=1e-6)
+    assert pytest.approx(5331.258333, abs=1e-6) == GLOBAL_2023
 
 
 def test_independent_refiners_share_closes_s6():
     """The independent refiners' anode share is what S6 leaves: (5,331.2583 - 2,559.004 -
     1,695.086) / 15,519.7 = 6.94%, inside its plausible 2%-12% (producers.csv)."""
     assert float(SUPPLY.calibrated_share) == pytest.approx(INDEPENDENTS_SHARE, rel=1e-12)
-    assert INDEPENDENTS_SHARE == pytest.approx(0.0694065, abs=1e-6)
+    assert pytest.approx(0.0694065, abs=1e-6) == INDEPENDENTS_SHARE
     plant = next(p for p in DATASET.plants if p.plant == "independent_refiners")
     assert plant.anode_share is None and plant.anode_share_low < INDEPENDENTS_SHARE < plant.anode_share_high
 

@@ -2,6 +2,8 @@
 
 Only this module turns errors into exit codes: 0 success, 1 a check found problems, 2 bad
 input (arguments, data folder, workbook). Every failure is one line on stderr, never a traceback.
+On a terminal, recalc, snapshot, check and refresh also write a line on stderr as each stage
+starts (`xl_negcoke.progress`); stdout carries only results. `--version` prints the version.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from xl_negcoke import __version__
 from xl_negcoke.errors import NegcokeError
+from xl_negcoke.progress import count_formula_cells, stage
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -101,11 +105,12 @@ def _progress(line: str) -> None:
     print(f"  {line}", flush=True)
 
 
-def _recalculated(data: bytes, name: str, data_dir: str | None, as_of: dt.date | None = None
-                  ) -> bytes:
+def _recalculated(data: bytes, name: str, data_dir: str | None, command: str,
+                  as_of: dt.date | None = None) -> bytes:
     from xl_negcoke.workbook.recalc import recalculate, require_evaluated
     from xl_negcoke.workbook.trust import recalculation_when
 
+    stage(command, lambda: f"recalculating {count_formula_cells(data):,} formula cells")
     start = time.perf_counter()
     result, report = recalculate(data, data_dir, recalculation_when(as_of))
     _progress(f"recalculated {name}: {report.formula_cells:,} formula cells, {report.udf_calls} "
@@ -136,8 +141,10 @@ def command_recalc(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(args.path)
     with exclusive_lock(out) as target:
         require_writable(target, args.force)
+        stage("recalc", f"reading {args.path}")
         data = read_workbook(args.path)
-        result = _recalculated(data, Path(args.path).name, args.data, args.as_of)
+        result = _recalculated(data, Path(args.path).name, args.data, "recalc", args.as_of)
+        stage("recalc", f"writing {out}")
         atomic_write(target, result)
     print(f"wrote {out}")
     return EXIT_OK
@@ -161,8 +168,11 @@ def command_snapshot(args: argparse.Namespace) -> int:
                             "values, so it is written to another file (e.g. --out "
                             f"{source.stem}-snapshot.xlsx)")
     replaceable(out, args.force, "before-snapshot")  # refuse before the work, not after
-    data = _recalculated(read_workbook(source), source.name, args.data, args.as_of)
+    stage("snapshot", f"reading {source}")
+    data = _recalculated(read_workbook(source), source.name, args.data, "snapshot", args.as_of)
+    stage("snapshot", "replacing formulas with their values")
     snapshot = snapshot_bytes(data, source.name, args.as_of)
+    stage("snapshot", f"writing {out}")
     with exclusive_lock(out) as target:
         backup = replaceable(target, args.force, "before-snapshot")
         atomic_write_all({**({backup: target.read_bytes()} if backup else {}), target: snapshot})
@@ -177,7 +187,11 @@ def command_check(args: argparse.Namespace) -> int:
     from xl_negcoke.workbook.check import check_workbook
     from xl_negcoke.workbook.files import read_workbook
 
-    report = check_workbook(read_workbook(args.path), args.data)
+    stage("check", f"reading {args.path}")
+    data = read_workbook(args.path)
+    stage("check", lambda: f"recalculating {count_formula_cells(data):,} formula cells and "
+                           "comparing them with the model")
+    report = check_workbook(data, args.data)
     for problem in report.problems:
         print(problem)
     status = "clean" if not report.problems else f"{len(report.problems)} problems"
@@ -191,7 +205,9 @@ def command_refresh(args: argparse.Namespace) -> int:
     from xl_negcoke.model import load_model
     from xl_negcoke.workbook.refresh import refresh_file
 
+    stage("refresh", "loading the dataset")
     model = load_model(args.data)
+    stage("refresh", f"refreshing {args.path}: rebuilding the model's cells and recalculating")
     plan = refresh_file(args.path, model, reset_inputs=args.reset_inputs, dry_run=args.dry_run,
                         force=args.force, data_dir=args.data, overwrite_edits=args.overwrite_edits)
     for line in plan.lines():
@@ -238,6 +254,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xl-negcoke", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"xl-negcoke {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
