@@ -225,7 +225,10 @@ def test_a_column_inserted_before_the_model_moves_every_block_right(
     of the sheet is found one column right, and every model cell (on every sheet) shows the new
     model where it now is."""
     book = load_workbook(io.BytesIO(template))
-    book["2 Market size"].insert_cols(1)
+    sheet = book["2 Market size"]
+    sheet.insert_cols(1)
+    for merged in sheet.merged_cells.ranges:  # Excel moves merged ranges with their cells
+        merged.shift(col_shift=1)
     result, plan = _refreshed(_save(book), changed_data)
     assert (plan.kept_edits, plan.collisions) == ([], [])
     after = load_workbook(io.BytesIO(result))
@@ -275,7 +278,8 @@ def test_a_row_inserted_inside_a_table_stops_the_refresh_and_names_the_block(
                     reason="LibreOffice is not installed (scripts/setup.sh installs it; CI has it)")
 def test_moved_blocks_and_pasted_values_survive_a_libreoffice_round_trip(
         template: bytes, changed_data: Path, reference, tmp_path: Path) -> None:
-    """Rows inserted on '4 By type', values pasted over '2 Market size'!A10:M13, then the file
+    """Rows inserted on '4 By type', values pasted over '2 Market size'!A13:M16 (the 2.2 revenue
+    table: title, array A14:M15, growth row), then the file
     saved by LibreOffice: refresh reports only the pasted range (no phantom edit such as
     Contents!B9), keeps it, and writes the moved blocks' new numbers where they now are."""
     book = load_workbook(io.BytesIO(template))
@@ -283,7 +287,7 @@ def test_moved_blocks_and_pasted_values_survive_a_libreoffice_round_trip(
     _excel_adjusted(book, TYPES, 9, 1)
     # the numbers the new model shows (as if frozen after a refresh), so the cells that read
     # them (growth, checks) show the reference too
-    book, pasted = _paste_values(template, "2 Market size", "A10:M13", book,
+    book, pasted = _paste_values(template, "2 Market size", "A13:M16", book,
                                  reference["2 Market size"])
     (tmp_path / "analyst.xlsx").write_bytes(_save(book))
     profile = f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}"
@@ -295,15 +299,17 @@ def test_moved_blocks_and_pasted_values_survive_a_libreoffice_round_trip(
     # the title and the growth label pasted over themselves are no edit; the array and the growth
     # formulas are
     assert (plan.kept_edits, plan.collisions) == (
-        ["'2 Market size'!A11:M12", "'2 Market size'!C13:M13"], [])
+        ["'2 Market size'!A14:M15", "'2 Market size'!C16:M16"], [])
     market = load_workbook(io.BytesIO(result), data_only=True)["2 Market size"]
     as_saved = load_workbook(io.BytesIO(saved), data_only=True)["2 Market size"]  # 15 digits
     assert {(r, c): market.cell(r, c).value for r, c in pasted} == {
         (r, c): as_saved.cell(r, c).value for r, c in pasted}
 
     def placement(sheet: str, row: int, column: int) -> tuple[int, int] | None:
-        if sheet == "2 Market size" and 10 <= row <= 13 and column <= 13:
+        if sheet == "2 Market size" and 13 <= row <= 16 and column <= 13:
             return None  # pasted over: the analyst's
+        if sheet == "Checks" or (sheet, row, column) == ("Contents", 5, 2):
+            return None  # pasted values are overrides: the checks and the master check say so
         return (row + 1 if sheet == TYPES and row >= 9 else row), column
 
     # LibreOffice keeps 15 significant digits of the pasted numbers; cells reading them follow

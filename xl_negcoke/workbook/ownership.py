@@ -32,6 +32,9 @@ _FUTURE_PREFIX = re.compile(r"_XL(?:FN|WS|UDF)\.")
 _ADDIN_QUALIFIER = re.compile(r"(?:\[\d+\]|'[^']*\.XLAM')!(?=NEGCOKE_)")
 
 
+_LOGICAL_CALL = re.compile(r"(?<![A-Z0-9_.])(TRUE|FALSE)\(\)")
+
+
 def formula_text(text: str) -> str:
     """A formula in the form Excel's own save leaves unchanged: Excel upper-cases names and
     references, rewrites number literals (1E-9 becomes 0.000000001), prefixes newer functions
@@ -39,6 +42,7 @@ def formula_text(text: str) -> str:
     parts = _QUOTED.split(text.lstrip("="))
     for index in range(0, len(parts), 2):  # the parts outside quotes
         part = _ADDIN_QUALIFIER.sub("", _FUTURE_PREFIX.sub("", parts[index].upper()))
+        part = _LOGICAL_CALL.sub(r"\1", part)  # LibreOffice saves TRUE and FALSE as TRUE(), FALSE()
         parts[index] = _NUMBER.sub(lambda m: repr(float(m.group(1))), part)
     return "=" + "".join(parts)
 
