@@ -28,6 +28,7 @@ from xl_negcoke.errors import AssumptionError, InvalidArgumentError, NegcokeErro
 from xl_negcoke.model import FIRST_YEAR, LAST_YEAR, Model, load_model
 from xl_negcoke.model.dataset import check_value
 from xl_negcoke.model.inputs import MAX_ASSUMPTION_ROWS, read_assumptions
+from xl_negcoke.model.inputs import show as _show
 from xl_negcoke.model.names import Resolver
 
 __all__ = [
@@ -112,24 +113,6 @@ def _returns_error_text(function: Callable[..., Any]) -> Callable[..., Any]:
 
 # -------------------------------------------------------------------------------------------
 # argument coercion: one helper per kind, each with a fast path for what Excel usually sends
-
-
-def _show(value: object) -> str:
-    """A cell value the way an analyst would recognise it in a message."""
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, str):
-        return f'"{shorten(value)}"'
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        if math.isnan(number):
-            return "NaN"
-        if math.isinf(number):
-            return "infinity" if number > 0 else "-infinity"
-        return f"{number:.10g}"
-    return repr(value)
 
 
 def _single(value: object, name: str) -> object:
