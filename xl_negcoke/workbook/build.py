@@ -51,10 +51,11 @@ from xl_negcoke.workbook.sheets import (
     write_cache,
     write_sources,
 )
+from xl_negcoke.workbook.summary import SUMMARY, SUMMARY_NOTE, write_summary
 
 # the sheet names are defined with their writers in sheets.py; the other layers read them here
 __all__ = ["ASSUMPTIONS", "ASSUMPTIONS_HEADER_ROW", "CACHE", "CAGR_COLUMN", "CHECKS", "CONF",
-           "CONTENTS", "SOURCES", "UDF_MODULE", "Placed", "build_book", "template_tables"]
+           "CONTENTS", "SOURCES", "SUMMARY", "UDF_MODULE", "Placed", "build_book", "template_tables"]
 
 CAGR_COLUMN = "N"
 LAST_COLUMN = CAGR_COLUMN  # report sheets print A:N
@@ -63,7 +64,7 @@ TOLERANCE = "1E-9"
 TITLE_ROW_HEIGHT = 24.0
 BLOCK_TITLE_ROW_HEIGHT = 17.0
 PRINT_TITLE_ROWS = "1:2"
-SHEET_NOTES = {ASSUMPTIONS: "Every input (blue cells) and the scenario selector",
+SHEET_NOTES = {SUMMARY: SUMMARY_NOTE, ASSUMPTIONS: "Every input (blue cells) and the scenario selector",
                SOURCES: "The provenance of every number", CHECKS: "Reconciliation checks"}
 
 
@@ -776,6 +777,9 @@ def build_book(model: Model, book: Workbook | None = None) -> Workbook:
     write_assumptions(assumptions, model, book)
     for sheet, ws in zip(sheets, worksheets, strict=True):
         writer.write_sheet(sheet, ws)
+    # after the report sheets (it reads 8's capacity table), before Checks (which list its calls)
+    write_summary(book.create_sheet(SUMMARY, 1), model, writer.call, writer.tables,
+                  writer.scenario_rows)
     write_sources(book.create_sheet(SOURCES), model)
     writer.write_checks(book.create_sheet(CHECKS))
     if conf is None:

@@ -169,3 +169,25 @@ def make_chart(ws: Worksheet, kind: str, payload: object, first_forecast: int = 
     chart.title = styles.chart_title(title)
     styles.style_axes(chart, unit)
     return chart
+
+
+def scenario_lines(sheet: str, header_row: int, rows: dict[str, int], metric: str,
+                   first_forecast: int = LAST_YEAR + 1) -> LineChart:
+    """One line per scenario over the timeline, from the rows of a Scenarios block on `sheet`
+    (the label column names each line)."""
+    chart = LineChart()
+    sheet_name = quote_sheet(sheet)
+    first, last = year_column(FIRST_YEAR), year_column(LAST_YEAR)
+    for row in rows.values():
+        chart.add_data(Reference(range_string=f"{sheet_name}!$A${row}:${last}${row}"),
+                       from_rows=True, titles_from_data=True)
+    chart.set_categories(Reference(range_string=f"{sheet_name}!${first}${header_row}:"
+                                                f"${last}${header_row}"))
+    for series in chart.series:
+        series.smooth = False
+        series.graphicalProperties.line.width = 28575  # 2.25 pt
+    note = _mark_forecast(chart, "line", FIRST_YEAR, LAST_YEAR, first_forecast)
+    chart.title = styles.chart_title(f"Global {layout.METRIC_TITLES[metric].lower()} by scenario"
+                                     f"{note}")
+    styles.style_axes(chart, layout.UNITS[metric])
+    return chart

@@ -3,7 +3,8 @@ template cell equals the model's number for the workbook's own scenario and assu
 model formula was replaced, the cache is current and of the installed dataset (tampering.py).
 
 Template cells are the tables (each NEGCOKE_TABLE block), their shares of the Total and their
-CAGR column; a number typed over any of them, or over a check formula, is listed.
+CAGR column, and every figure of the Summary sheet; a number typed over any of them, or over a
+check formula, is listed.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from xl_negcoke.workbook.build import (
 )
 from xl_negcoke.workbook.formula import year_column
 from xl_negcoke.workbook.recalc import Recalculation, evaluate
+from xl_negcoke.workbook.summary import SUMMARY, placements
 from xl_negcoke.workbook.tampering import overridden_cells, stamp_problems
 from xl_negcoke.workbook.template import owned_book
 
@@ -127,7 +129,9 @@ def check_workbook(data: bytes, data_dir: str | os.PathLike[str] | None = None) 
         report.problems.append(f"{ASSUMPTIONS}!B3: {error}")
         report.problems += stamp_problems(book, recalculation.values, model.dataset.dataset_id)
         return report
-    _compare_tables(model, scenario, _Cells(data, recalculation), report)
+    cells = _Cells(data, recalculation)
+    _compare_tables(model, scenario, cells, report)
+    _compare_summary(model, scenario, cells, report, book.sheetnames)
     report.problems += stamp_problems(book, recalculation.values, model.dataset.dataset_id)
     report.problems += overridden_cells(book, owned_book(model))
     return report
@@ -225,6 +229,19 @@ def _compare_tables(model: Model, scenario: str, cells: _Cells, report: CheckRep
                     expected_cagr = (last / first) ** (1 / (LAST_YEAR - BASE_YEAR)) - 1
                 _compare(report, cells, placed.sheet, f"{CAGR_COLUMN}{row}",
                          f"{key}, {segment}, CAGR {BASE_YEAR}-{LAST_YEAR}", expected_cagr)
+
+
+def _compare_summary(model: Model, scenario: str, cells: _Cells, report: CheckReport,
+                     sheets: list[str]) -> None:
+    """Every Summary figure against the model's number for it (the API `xl-negcoke summary`
+    uses); a workbook of a template before the Summary sheet is told how to get one."""
+    if SUMMARY not in sheets:
+        report.problems.append(f"no {SUMMARY} sheet: a workbook of an earlier template "
+                               "(xl-negcoke refresh adds it)")
+        return
+    for placement in placements(model, template_tables(model)["company.capacity"]):
+        _compare(report, cells, SUMMARY, placement.cell, placement.what,
+                 placement.figure.expected(model, scenario))
 
 
 def _rows(placed: Placed) -> list[tuple[str, int]]:

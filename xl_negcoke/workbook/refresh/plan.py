@@ -21,6 +21,7 @@ from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter, range_bo
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
+from xl_negcoke.errors import WorkbookError
 from xl_negcoke.model import Model
 from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, CACHE
 from xl_negcoke.workbook.formula import ASSUMPTIONS_NAME
@@ -416,6 +417,7 @@ def refreshed_book(data: bytes, model: Model, reset_inputs: bool = False, user_c
     plan = RefreshPlan(old_dataset=record.dataset_id, new_dataset=model.dataset.dataset_id,
                        previous=record)
     plan.user_sheets = [s for s in user.sheetnames if s not in record.sheets and s != RECORD_SHEET]
+    _refuse_taken_names(plan.user_sheets, fresh)
     before = _snapshot(user, record, fresh)
     previous: str | None = None
     for fresh_ws in fresh.worksheets:
@@ -447,6 +449,18 @@ def refreshed_book(data: bytes, model: Model, reset_inputs: bool = False, user_c
     plan.user_formulas_outside = sum(map(len, plan.free_formulas.values())) + count_formulas(
         data, plan.user_sheets)
     return user, plan
+
+
+def _refuse_taken_names(user_sheets: list[str], fresh: Workbook) -> None:
+    """A sheet of the analyst's named as a sheet the new template adds (Excel compares names
+    without case) would be taken for the model's: refuse, naming it."""
+    ours = {title.casefold(): title for title in fresh.sheetnames}
+    taken = [title for title in user_sheets if title.casefold() in ours]
+    if taken:
+        names = ", ".join(f"'{t}'" for t in taken)
+        raise WorkbookError(f"your sheet {names} has the name of a sheet the new template adds "
+                            f"('{ours[taken[0].casefold()]}'); rename yours and refresh again; "
+                            "nothing was changed")
 
 
 def _restore_inputs(user: Workbook, changed: dict[str, object], scenario: object,
