@@ -20,6 +20,7 @@ from xl_negcoke.workbook.check import check_workbook, template_tables
 from xl_negcoke.workbook.files import book_bytes
 from xl_negcoke.workbook.formula import year_column
 from xl_negcoke.workbook.recalc import recalculate
+from xl_negcoke.workbook.summary import SUMMARY, placements
 
 MODEL = load_model()
 INPUT_KEY = "coke_per_anode_t"
@@ -79,9 +80,9 @@ def test_check_follows_the_workbooks_own_inputs(edited_input, capsys):
 
 @pytest.fixture(scope="module")
 def tampered(committed_xlsx: Path, tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    """The committed workbook with four template formulas typed over (openpyxl): the first share
-    cell of type.revenue.share (0.5), its table's first CAGR (0.5), and two Checks rows (TRUE,
-    FALSE). Returns the file and the cells by what they are."""
+    """The committed workbook with five template formulas typed over (openpyxl): the first share
+    cell of type.revenue.share (0.5), its table's first CAGR (0.5), two Checks rows (TRUE,
+    FALSE) and the Summary's 2030 revenue (0.5). Returns the file and the cells by what they are."""
     tables = template_tables(MODEL)
     share = tables["type.revenue.share"]
     table = tables["type.revenue"]
@@ -94,11 +95,14 @@ def tampered(committed_xlsx: Path, tmp_path_factory) -> tuple[Path, dict[str, st
     book[table.sheet][first_cagr] = 0.5
     checks[f"N{check_rows[0]}"] = True
     checks[f"N{check_rows[1]}"] = False
+    summary = next(p.cell for p in placements(MODEL, tables["company.capacity"])
+                   if p.what == f"Revenue (US$ million), {LAST_YEAR}")
+    book[SUMMARY][summary] = 0.5
     path = tmp_path_factory.mktemp("tampered") / "tampered.xlsx"
     path.write_bytes(book_bytes(book))
     return path, {"share": f"{share.sheet}!{first_share}", "cagr": f"{table.sheet}!{first_cagr}",
                   "check true": f"{CHECKS}!N{check_rows[0]}",
-                  "check false": f"{CHECKS}!N{check_rows[1]}"}
+                  "check false": f"{CHECKS}!N{check_rows[1]}", "summary": f"{SUMMARY}!{summary}"}
 
 
 def test_a_number_typed_over_a_template_formula_is_listed(tampered, capsys):
@@ -113,6 +117,9 @@ def test_a_number_typed_over_a_template_formula_is_listed(tampered, capsys):
         assert any(line.startswith(f"{cell} ") or line.startswith(f"{cell}:") for line in problems), what
     share_line = next(line for line in problems if line.startswith(cells["share"]))
     assert "is 0.5 (typed over the template's formula); the model says 0." in share_line
+    revenue = MODEL.value("Global", LAST_YEAR, "revenue")
+    assert f"{cells['summary']} (Revenue (US$ million), {LAST_YEAR}) is 0.5 (typed over the " \
+           f"template's formula); the model says {revenue!r}" in problems
     assert any(line.startswith(f"{cells['check true']}: holds True, not a check formula (")
                for line in problems)
     assert f"{CHECKS}!B2: master check is False" in problems

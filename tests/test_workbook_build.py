@@ -27,6 +27,7 @@ from xl_negcoke.workbook.build import (
     CONF,
     CONTENTS,
     SOURCES,
+    SUMMARY,
     UDF_MODULE,
     _Sheet,
     _Writer,
@@ -112,11 +113,11 @@ def negcoke_calls(text: str) -> list[tuple[str, list[str]]]:
 
 
 def test_sheets_follow_the_report_then_assumptions_sources_checks_cache_and_conf(book: Workbook) -> None:
-    """Contents, §1-§12 in the report's order, Scenarios & Risk, Assumptions, Sources, Checks, Cache
-    (hidden), xlwings.conf."""
+    """Contents, Summary, §1-§12 in the report's order, Scenarios & Risk, Assumptions, Sources,
+    Checks, Cache (hidden), xlwings.conf."""
     assert [int(name.split()[0]) for name in REPORT_SHEETS] == list(range(1, 13))
     assert [*REPORT_SHEETS, layout.RISK_SHEET] == SHEETS
-    expected = [CONTENTS, *SHEETS, ASSUMPTIONS, SOURCES, CHECKS, CACHE, CONF]
+    expected = [CONTENTS, SUMMARY, *SHEETS, ASSUMPTIONS, SOURCES, CHECKS, CACHE, CONF]
     shown = [ws.title for ws in book.worksheets if ws.sheet_state != "veryHidden"]
     assert shown == expected
     assert book[CACHE].sheet_state == "hidden"
@@ -293,9 +294,10 @@ def _kind(chart: object) -> str:
 
 
 def test_sections_carry_the_issue_charts(book: Workbook) -> None:
-    """Market size: line; type, application, region: stacked columns and a 2023 pie; companies: bars."""
+    """Summary: revenue by scenario (line) and volume by application (stacked); market size: line;
+    type, application, region: stacked columns and a 2023 pie; companies: bars."""
     kinds = {ws.title: sorted(_kind(c) for c in ws._charts) for ws in book.worksheets if ws._charts}
-    assert kinds == {"2 Market size": ["line"], "3 Companies": ["bar"],
+    assert kinds == {SUMMARY: ["line", "stacked"], "2 Market size": ["line"], "3 Companies": ["bar"],
                      "4 By type": ["pie", "stacked"], "5 By application": ["pie", "stacked"],
                      "6 By region": ["pie", "stacked"], "8 Capacity": ["bar"],
                      layout.RISK_SHEET: ["bar"] * 6 + ["fan"]}  # a tornado per output (R.3-R.8)
@@ -322,14 +324,18 @@ def test_charts_cover_no_cell() -> None:
 
 
 def test_every_negcoke_call_takes_the_scenario_and_the_assumptions_last(book: Workbook) -> None:
-    """Each NEGCOKE_* call ends with Scenario, AssumptionsTable (SEGMENTS, SOURCE and INFO take neither)."""
+    """Each NEGCOKE_* call ends with Scenario, AssumptionsTable (SEGMENTS, SOURCE and INFO take
+    neither); a call that names its scenario (Scenarios & Risk, Summary's side-by-side columns)
+    takes AssumptionsTable only."""
     count = 0
+    named = {f'"{s}"' for s in MODEL.scenarios}
     for sheet, cell, text, _array in formulas(book):
         for name, args in negcoke_calls(text):
             count += 1
             if name in NO_SCENARIO:
                 assert "Scenario" not in args and "AssumptionsTable" not in args, (sheet, cell, text)
-            elif name in ASSUMPTIONS_ONLY or sheet == layout.RISK_SHEET:  # risk: scenarios named
+            elif name in ASSUMPTIONS_ONLY or sheet == layout.RISK_SHEET or (
+                    sheet == SUMMARY and args[-2] in named):  # risk and side by side: named
                 assert args[-1] == "AssumptionsTable" and "Scenario" not in args, (sheet, cell, text)
             else:
                 assert args[-2:] == ["Scenario", "AssumptionsTable"], (sheet, cell, text)
