@@ -7,7 +7,7 @@ Run:
 
 Writes OUT/<stem>.pdf and OUT/page-NN.png (one per printed page) and prints, for each page, the
 sheet it shows (from the footer text LibreOffice prints). With --docs, also writes the README's
-pictures (DOC_PAGES: Contents, 4 By type with its charts, 6 By region's charts) into that
+pictures (DOC_PAGES: Contents, Summary, 4 By type with its charts, 6 By region's charts) into that
 folder, cropped to the content at 100 dpi; with --trust, the top of "2 Market size" cached,
 stale (Scenario changed, every formula recalculated) and live-looking. Uses a private
 LibreOffice profile so it runs beside
@@ -26,7 +26,8 @@ from pathlib import Path
 
 DEFAULT_WORKBOOK = Path("workbooks/negative-coke-outlook-2024-2030.xlsx")
 # README picture -> (sheet, its n-th printed page, crop height in pixels at DOC_DPI from DOC_TOP)
-DOC_PAGES = {"contents.png": ("Contents", 1, 560), "section-4-by-type.png": ("4 By type", 1, 480),
+DOC_PAGES = {"contents.png": ("Contents", 1, 560), "summary.png": ("Summary", 1, 620),
+             "section-4-by-type.png": ("4 By type", 1, 480),
              "section-6-by-region.png": ("6 By region", 2, 500)}
 DOC_DPI, DOC_LEFT, DOC_TOP, DOC_WIDTH = 100, 25, 30, 1130
 # the trust pictures: the top of one model sheet, cached, stale and live-looking
