@@ -63,7 +63,7 @@ class Section:
 
     title: str
     header: tuple[str | int, ...]
-    rows: tuple[tuple[str, tuple[Figure | None, ...]], ...]
+    rows: tuple[tuple[str, tuple[Figure, ...]], ...]
     note: str = ""
 
     def height(self) -> int:
@@ -134,7 +134,7 @@ def sections(model: Model, capacity: Placed) -> tuple[Section, ...]:
     years = (BASE_YEAR, LATEST_ACTUAL_YEAR, LAST_YEAR)
     spans = ((BASE_YEAR, LAST_YEAR), (LATEST_ACTUAL_YEAR, LAST_YEAR))
 
-    def headline(label: str, metric: str) -> tuple[str, tuple[Figure | None, ...]]:
+    def headline(label: str, metric: str) -> tuple[str, tuple[Figure, ...]]:
         return label, (*(_forecast("Global", y, metric) for y in years),
                        *(_cagr("Global", a, b, metric) for a, b in spans))
 
@@ -183,10 +183,8 @@ def placements(model: Model, capacity: Placed) -> list[Placement]:
     for section in sections(model, capacity):
         for offset, (label, figures) in enumerate(section.rows, start=2):
             for index, figure in enumerate(figures):
-                if figure is not None:
-                    column = get_column_letter(2 + index)
-                    out.append(Placement(f"{column}{top + offset}",
-                                         f"{label}, {section.header[1 + index]}", figure))
+                out.append(Placement(f"{get_column_letter(2 + index)}{top + offset}",
+                                     f"{label}, {section.header[1 + index]}", figure))
         top += section.height() + 1
     return out
 
@@ -274,8 +272,6 @@ def _write_section(ws: Worksheet, model: Model, call: Callable[[Worksheet, str, 
         row = header + offset
         ws.cell(row, 1, label)
         for index, figure in enumerate(figures, start=2):
-            if figure is None:
-                continue
             coordinate = f"{get_column_letter(index)}{row}"
             if figure.call:
                 call(ws, coordinate, figure.formula)

@@ -395,8 +395,9 @@ def refreshed_book(data: bytes, model: Model, reset_inputs: bool = False, user_c
     written where they now are (`anchors`).
 
     Raises:
-        WorkbookError: a workbook openpyxl cannot read, one without the ownership record, or a
-            model block that cannot be placed for certain.
+        WorkbookError: a workbook openpyxl cannot read, one without the ownership record, a
+            model block that cannot be placed for certain, or a sheet of the analyst's named as
+            a sheet the new template adds.
     """
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         macro = "xl/vbaProject.bin" in archive.namelist()
