@@ -273,3 +273,15 @@ def test_the_fixture_is_a_workbook_of_the_previous_template():
     book = load_workbook(BEFORE_SUMMARY)
     assert RECORD_SHEET in book.sheetnames and SUMMARY not in book.sheetnames
     assert book.sheetnames[:2] == [CONTENTS, "1 Introduction"]
+
+
+def test_a_scenario_of_the_workbooks_own_rows_adds_no_column():
+    """The side-by-side columns are the dataset's scenarios (base, high, low): a scenario the
+    analyst defines in Assumptions rows shows through the selector in S.1 and S.2, so `check`
+    looks for the template's cells, not a fourth column."""
+    own = load_model(None, {"mycase.coke_per_anode_t": 1.7})
+    assert "mycase" in own.scenarios
+    cells = [p.cell for p in placements(own, template_tables(own)["company.capacity"])]
+    assert cells == [p.cell for p in placements(MODEL, template_tables(MODEL)["company.capacity"])]
+    assert {p.what.split(", ")[-1] for p in placements(own, template_tables(own)["company.capacity"])
+            if p.what.startswith("Sales volume 2030")} == {"Base", "High", "Low"}

@@ -138,7 +138,9 @@ def sections(model: Model, capacity: Placed) -> tuple[Section, ...]:
         return label, (*(_forecast("Global", y, metric) for y in years),
                        *(_cagr("Global", a, b, metric) for a, b in spans))
 
-    scenarios = model.scenarios
+    # the dataset's scenarios: a scenario of the workbook's own rows is not a column (the
+    # selector shows it in S.1 and S.2)
+    scenarios = ("base", *(name for name in model.dataset.scenarios if name != "base"))
     short = f"{LAST_YEAR % 100:02d}"
     return (
         Section("S.1 Global market in the selected scenario",
