@@ -53,7 +53,7 @@ def plain_engine(path: Path) -> Callable[[], object]:
 
     from xl_negcoke.workbook.recalc import _register
 
-    _register([0])
+    _register()
     logging.getLogger("formulas").setLevel(logging.ERROR)
 
     def run() -> object:

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 
 import pandas as pd
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from xl_negcoke.errors import AssumptionError, NegcokeError, WorkbookError
 from xl_negcoke.model import BASE_YEAR, LAST_YEAR, Model, load_model
@@ -27,10 +27,10 @@ from xl_negcoke.workbook.build import (
     CAGR_COLUMN,
     CHECKS,
     Placed,
-    build_book,
     template_tables,
 )
 from xl_negcoke.workbook.formula import year_column
+from xl_negcoke.workbook.ownership import RECORD_SHEET
 from xl_negcoke.workbook.recalc import Recalculation, evaluate
 from xl_negcoke.workbook.summary import SUMMARY, placements
 from xl_negcoke.workbook.tampering import overridden_cells, stamp_problems
@@ -122,7 +122,8 @@ def check_workbook(data: bytes, data_dir: str | os.PathLike[str] | None = None) 
         report.problems.append(f"{ASSUMPTIONS}: {error}")
         report.problems += stamp_problems(book, recalculation.values, None)
         return report
-    _formulas_over_text(model, recalculation, report)
+    template = owned_book(model)  # one fresh build serves both comparisons with the template
+    _formulas_over_text(template, recalculation, report)
     try:
         scenario = model.resolve_scenario(inputs.scenario)
     except NegcokeError as error:
@@ -133,7 +134,7 @@ def check_workbook(data: bytes, data_dir: str | os.PathLike[str] | None = None) 
     _compare_tables(model, scenario, cells, report)
     _compare_summary(model, scenario, cells, report, book.sheetnames)
     report.problems += stamp_problems(book, recalculation.values, model.dataset.dataset_id)
-    report.problems += overridden_cells(book, owned_book(model))
+    report.problems += overridden_cells(book, template)
     return report
 
 
@@ -147,11 +148,13 @@ def _workbook_model(data_dir: str | os.PathLike[str] | None,
     return load_model(data_dir, overrides) if overrides else base
 
 
-def _formulas_over_text(model: Model, recalculation: Recalculation, report: CheckReport) -> None:
-    """Every formula standing where the template writes text (names, sources, news, claims):
-    the program never writes data as a formula, so such a cell was put there by someone else."""
-    template = build_book(model)
+def _formulas_over_text(template: Workbook, recalculation: Recalculation, report: CheckReport) -> None:
+    """Every formula standing where the template (a fresh build) writes text (names, sources,
+    news, claims): the program never writes data as a formula, so such a cell was put there by
+    someone else."""
     for ws in template.worksheets:
+        if ws.title == RECORD_SHEET:  # the ownership record is no part of the template's sheets
+            continue
         for row in ws.iter_rows():
             for cell in row:
                 if cell.data_type == "s" and cell.value is not None and \

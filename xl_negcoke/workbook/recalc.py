@@ -96,10 +96,10 @@ class FormulaCells:
     texts: dict[Cell, str] = field(default_factory=dict)  # each cell -> the formula it shows
 
 
-def _registry() -> dict[str, Callable[..., object]]:
+def _registry() -> list[str]:
     from xl_negcoke import udfs
 
-    return {name: getattr(udfs, name) for name in dir(udfs) if name.startswith("NEGCOKE_")}
+    return [name for name in dir(udfs) if name.startswith("NEGCOKE_")]
 
 
 def _plain(value: object) -> object:
@@ -124,32 +124,53 @@ def _argument(value: object) -> object:
     return _plain(value)
 
 
-def _adapt(function: Callable[..., object], counter: list[int]) -> Callable[..., object]:
-    """Wrap one NEGCOKE_* function for the engine: ranges in as lists, 2-D lists out as arrays."""
-    from formulas.functions import Array, wrap_ranges_func
+_calls = [0]  # NEGCOKE_* calls made by the evaluation that is running
+_registered: dict[str, dict[str, object]] = {}  # name -> what _register put in the engine's table
+
+
+def _adapt(name: str) -> Callable[..., object]:
+    """Wrap one NEGCOKE_* function for the engine: ranges in as lists, 2-D lists out as arrays.
+
+    The function is looked up when called, so the one registration serves every evaluation.
+    """
+    from formulas.functions import Array
     from formulas.tokens.operand import XlError
+
+    from xl_negcoke import udfs
 
     def call(*args: object) -> object:
         values = [_argument(a) for a in args]
         error = next((v for v in values if isinstance(v, XlError)), None)
         if error is not None:
             return error
-        counter[0] += 1
-        result = function(*values)
+        _calls[0] += 1
+        result = getattr(udfs, name)(*values)
         if isinstance(result, list):
             rows = [list(r) if isinstance(r, list) else [r] for r in result]
             return np.array(rows, dtype=object).view(Array)
         return result
 
-    return wrap_ranges_func(functools.update_wrapper(call, function))
+    return functools.update_wrapper(call, getattr(udfs, name))
 
 
-def _register(counter: list[int]) -> None:
+def _register() -> None:
+    """Put the NEGCOKE_* functions into the engine's function table (shared by every model).
+
+    They are impure to the engine, as RAND is: it evaluates a formula's constant parts when it
+    compiles it, and the compiled cells are kept between evaluations (engine.py), so a call must
+    run at each calculation, never once at compile time with the data folder of that moment.
+    """
+    import collections
+
     import formulas
+    from formulas.functions import COMPILING, wrap_impure_func, wrap_ranges_func
 
     functions = formulas.get_functions()  # the engine's shared table: registration is global
-    for name, function in _registry().items():
-        functions[name] = _adapt(function, counter)
+    for name in _registry():
+        if name not in _registered or functions.get(name) is not _registered[name]:
+            _registered[name] = {"extra_inputs": collections.OrderedDict([(COMPILING, False)]),
+                                 "function": wrap_impure_func(wrap_ranges_func(_adapt(name)))}
+            functions[name] = _registered[name]
 
 
 def _load(data: bytes) -> Workbook:
@@ -352,8 +373,10 @@ def _engine_solution(book: Workbook, formula_sheets: set[str]) -> dict:
     import formulas
     from formulas.excel import BOOK
 
+    from xl_negcoke.workbook.engine import Engine
+
     logging.getLogger("formulas").setLevel(logging.ERROR)
-    engine = formulas.ExcelModel()
+    engine = Engine()
     engine.books = {_BOOK_NAME.upper(): {BOOK: book}}  # the parsed book, so no file is read
     with _quiet_progress(formulas):
         loaded, context = engine.add_book(_BOOK_NAME)
@@ -370,8 +393,8 @@ def _engine_solution(book: Workbook, formula_sheets: set[str]) -> dict:
 def _evaluate(data: bytes, when: str | None) -> Recalculation:
     from formulas.tokens.operand import XlError
 
-    counter = [0]
-    _register(counter)
+    _register()
+    _calls[0] = 0
     book = _load(data)
     stamp = None if when is None else _write_stamp(book, when)
     found = _scan(book, strip_fallbacks=True)
@@ -383,7 +406,7 @@ def _evaluate(data: bytes, when: str | None) -> Recalculation:
         raise WorkbookError(f"the formula engine could not evaluate the workbook: "
                             f"{exc.__class__.__name__}: {_first_line(exc)}") from None
     values = _cell_values(solution, found)
-    report = Recalculation(values={}, formula_cells=len(found.cells), udf_calls=counter[0],
+    report = Recalculation(values={}, formula_cells=len(found.cells), udf_calls=_calls[0],
                            stamp=stamp)
     for cell in sorted(found.cells):
         if cell not in values:
