@@ -331,13 +331,27 @@ def test_refresh_writes_the_numbers_of_the_edited_input(refreshed) -> None:
     assert [e for e in error_cells(values) if e[0] != OWN_SHEET] == []
 
 
-@pytest.mark.xfail(strict=True, reason="check compares at the template's places; it does not follow "
-                   "blocks moved by the inserted row")
+def test_check_of_the_stale_workbook_reports_the_stale_cache_and_nothing_else(analyst: bytes) -> None:
+    """`xl-negcoke check` on the file as LibreOffice saved it reports what the edited input did
+    and nothing more: the master check and "numbers current" are FALSE and the cache is stale,
+    its fingerprint up by (1.6 - 1.5) x 1,000,000 x row 6 (the input's row) = 600,000. The
+    tables below the inserted row are found where they moved, so no cell reads as replaced."""
+    stamped = 3055249737963
+    assert check_workbook(analyst).problems == [
+        "Checks!B2: master check is False",
+        "Checks!N59: check is False (Numbers current: functions loaded, or scenario and inputs equal "
+        "the Cache stamp)",
+        f"Cache!C2: stale cache: the inputs changed since the recalculation at build (fingerprint "
+        f"{float(stamped + 600_000)}, stamped {stamped}); without the functions the model cells show "
+        "#N/A and the sheets say STALE; run xl-negcoke recalc on this file"]
+
+
 def test_check_of_the_refreshed_analysts_workbook_is_clean(refreshed) -> None:
-    """`xl-negcoke check` on the refreshed workbook finds nothing: the moved tables equal the
-    model for the workbook's own Assumptions (coke_per_anode_t 1.6)."""
+    """`xl-negcoke check` on the refreshed workbook finds nothing: the tables the inserted row
+    moved equal the model for the workbook's own Assumptions (coke_per_anode_t 1.6)."""
     data, _plan = refreshed
-    assert check_workbook(data).problems == []
+    report = check_workbook(data)
+    assert report.problems == [] and report.compared > 2000
 
 
 # ---------------------------------------------------------------------------------------------
