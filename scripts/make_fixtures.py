@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,7 +40,7 @@ OUT = ROOT / "tests" / "fixtures" / "libreoffice"
 XLSX_FILTER = "Calc MS Excel 2007 XML"
 TIMEOUT_SECONDS = 300
 
-# the analyst's edits (the tests read these names too: tests/test_fixtures_libreoffice.py)
+# the analyst's edits (tests/test_fixtures_libreoffice.py states the same values)
 EDITED_INPUT, EDITED_VALUE = "coke_per_anode_t", 1.6
 INPUT_COMMENT = "Raised from 1.5 after the supplier call: their yield is 1.6 t of coke per t of anode."
 NOTE_SHEET, NOTE_CELL = "4 By type", "P12"
@@ -168,6 +169,9 @@ def uno_worker(pipe: str, jobs: list[dict[str, str]]) -> None:
 
 def run_libreoffice(soffice: str, uno_python: str, jobs: list[dict[str, str]], work: Path) -> None:
     """Start a headless LibreOffice with a private profile and run `jobs` in `uno_python`."""
+    if subprocess.run([uno_python, "-c", "import uno"], capture_output=True).returncode != 0:
+        raise SystemExit(f"make_fixtures: {uno_python} cannot import uno (Debian: apt-get install "
+                         "python3-uno; or give --uno-python)")
     pipe = f"xl_negcoke_fixtures_{os.getpid()}"
     profile = (work / "profile").as_uri()
     office = subprocess.Popen([soffice, f"-env:UserInstallation={profile}", "--headless", "--invisible",
@@ -179,8 +183,8 @@ def run_libreoffice(soffice: str, uno_python: str, jobs: list[dict[str, str]], w
                        timeout=TIMEOUT_SECONDS)
         office.wait(timeout=60)
     finally:
-        if office.poll() is None:
-            office.kill()
+        if office.poll() is None:  # soffice and the soffice.bin it started
+            os.killpg(office.pid, signal.SIGKILL)
             office.wait()
 
 
