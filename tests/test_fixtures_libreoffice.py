@@ -27,6 +27,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 
 from xl_negcoke.model import load_model
+from xl_negcoke.workbook.build import build_book
 from xl_negcoke.workbook.check import check_workbook
 from xl_negcoke.workbook.ownership import ARRAY_MEMBER, formula_text, read_record
 from xl_negcoke.workbook.recalc import formula_cells, recalculate
@@ -291,11 +292,13 @@ def test_recalc_of_the_stale_workbook_computes_what_libreoffice_shows_after_refr
             if not same_value(stored[sheet][cell].value, stored[cache][at].value)] == []
 
 
-def test_refresh_keeps_every_edit_the_analyst_made_in_libreoffice(analyst: bytes, refreshed) -> None:
+def test_refresh_keeps_every_edit_the_analyst_made_in_libreoffice(analyst: bytes, refreshed,
+                                                                 model) -> None:
     """Refreshed by this version, the workbook LibreOffice saved keeps the changed input and its
     comment, the note and its bold font, the inserted row and its text, and the analyst's sheet
-    (in its place, with its formulas and its chart); no model cell reads as edited, and the
-    ownership record LibreOffice left merely hidden is very hidden again."""
+    (in its place, with its formulas and its chart); no model cell reads as edited, every model
+    chart is there once, and the ownership record LibreOffice left merely hidden is very hidden
+    again."""
     data, plan = refreshed
     assert plan.kept_inputs == [f"{EDITED_INPUT} = {EDITED_VALUE}"]
     assert (plan.kept_edits, plan.collisions, plan.user_sheets) == ([], [], [OWN_SHEET])
@@ -315,6 +318,10 @@ def test_refresh_keeps_every_edit_the_analyst_made_in_libreoffice(analyst: bytes
 
     assert contents(after) == contents(before) and len(contents(after)) == 19
     assert len(after[OWN_SHEET]._charts) == 1
+    # the model's charts LibreOffice rewrote are replaced by the new build's: none lost or doubled
+    charts = {ws.title: len(ws._charts) for ws in build_book(model).worksheets if ws._charts}
+    assert sum(charts.values()) > 10
+    assert {title: len(after[title]._charts) for title in charts} == charts
 
 
 def test_refresh_writes_the_numbers_of_the_edited_input(refreshed) -> None:
