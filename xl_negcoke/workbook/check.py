@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
 
 from xl_negcoke.errors import AssumptionError, NegcokeError, WorkbookError
 from xl_negcoke.model import BASE_YEAR, LAST_YEAR, Model, load_model
@@ -30,8 +31,15 @@ from xl_negcoke.workbook.build import (
     template_tables,
 )
 from xl_negcoke.workbook.formula import year_column
-from xl_negcoke.workbook.ownership import RECORD_SHEET
+from xl_negcoke.workbook.ownership import RECORD_SHEET, Record, read_record
 from xl_negcoke.workbook.recalc import Recalculation, evaluate
+from xl_negcoke.workbook.refresh.anchors import (
+    Placements,
+    find_layout,
+    fresh_placements,
+    move_book,
+    moved_record,
+)
 from xl_negcoke.workbook.summary import SUMMARY, placements
 from xl_negcoke.workbook.tampering import overridden_cells, stamp_problems
 from xl_negcoke.workbook.template import owned_book
@@ -122,20 +130,57 @@ def check_workbook(data: bytes, data_dir: str | os.PathLike[str] | None = None) 
         report.problems.append(f"{ASSUMPTIONS}: {error}")
         report.problems += stamp_problems(book, recalculation.values, None)
         return report
-    template = owned_book(model)  # one fresh build serves both comparisons with the template
-    _formulas_over_text(template, recalculation, report)
+    fresh = owned_book(model)  # one fresh build serves every comparison with the template
+    placed = _placed(book, fresh, report)
+    _formulas_over_text(fresh, recalculation, report, placed)
     try:
         scenario = model.resolve_scenario(inputs.scenario)
     except NegcokeError as error:
         report.problems.append(f"{ASSUMPTIONS}!B3: {error}")
         report.problems += stamp_problems(book, recalculation.values, model.dataset.dataset_id)
         return report
-    cells = _Cells(data, recalculation)
+    cells = _Cells(data, recalculation, placed)
     _compare_tables(model, scenario, cells, report)
     _compare_summary(model, scenario, cells, report, book.sheetnames)
     report.problems += stamp_problems(book, recalculation.values, model.dataset.dataset_id)
-    report.problems += overridden_cells(book, template)
+    report.problems += overridden_cells(book, fresh, placed.record)
     return report
+
+
+@dataclass
+class _Placed:
+    """Where the template's cells are in this workbook: blocks move when the analyst inserted or
+    deleted rows or columns (refresh/anchors.py finds them; a refreshed workbook's record keeps
+    their shifts)."""
+
+    placements: Placements = field(default_factory=dict)  # template -> workbook
+    record: Record | None = None  # the ownership record at the workbook's places (None: as read)
+
+    def at(self, sheet: str, coordinate: str) -> str:
+        placement = self.placements.get(sheet)
+        if placement is None or not placement.moved:
+            return coordinate
+        row, column = placement.cell(*coordinate_to_tuple(coordinate))
+        return f"{get_column_letter(column)}{row}"
+
+
+def _placed(book: Workbook, fresh: Workbook, report: CheckReport) -> _Placed:
+    """The template's places in `book`, with `fresh` (a new build) moved there; a block that
+    cannot be placed is a problem, and the template's places are used."""
+    if RECORD_SHEET not in book.sheetnames:
+        return _Placed()
+    record = read_record(book)
+    try:
+        layout = find_layout(book, record)
+    except WorkbookError as error:
+        report.problems.append(str(error).split("; nothing was changed")[0] +
+                               "; compared at the template's places")
+        return _Placed()
+    if not layout.moved:
+        return _Placed()
+    placements, _shifts = fresh_placements(fresh, read_record(fresh), layout)
+    move_book(fresh, placements)
+    return _Placed(placements, moved_record(record, layout, book))
 
 
 def _workbook_model(data_dir: str | os.PathLike[str] | None,
@@ -148,7 +193,8 @@ def _workbook_model(data_dir: str | os.PathLike[str] | None,
     return load_model(data_dir, overrides) if overrides else base
 
 
-def _formulas_over_text(template: Workbook, recalculation: Recalculation, report: CheckReport) -> None:
+def _formulas_over_text(template: Workbook, recalculation: Recalculation, report: CheckReport,
+                        placed: _Placed) -> None:
     """Every formula standing where the template (a fresh build) writes text (names, sources,
     news, claims): the program never writes data as a formula, so such a cell was put there by
     someone else."""
@@ -157,9 +203,10 @@ def _formulas_over_text(template: Workbook, recalculation: Recalculation, report
             continue
         for row in ws.iter_rows():
             for cell in row:
+                at = placed.at(ws.title, cell.coordinate)
                 if cell.data_type == "s" and cell.value is not None and \
-                        (ws.title, cell.coordinate) in recalculation.values:
-                    report.problems.append(f"{ws.title}!{cell.coordinate}: a formula where the "
+                        (ws.title, at) in recalculation.values:
+                    report.problems.append(f"{ws.title}!{at}: a formula where the "
                                            "template writes text (from the data or a label); "
                                            "text is never written as a formula")
 
@@ -168,9 +215,10 @@ class _Cells:
     """A workbook's formula results, and (read only when a difference needs naming) the values
     typed over template cells."""
 
-    def __init__(self, data: bytes, recalculation: Recalculation) -> None:
+    def __init__(self, data: bytes, recalculation: Recalculation, placed: _Placed) -> None:
         self.data = data
         self.values = recalculation.values
+        self.at = placed.at  # the template's cell -> where it is in this workbook
         self._constants: dict[tuple[str, str], object] | None = None
 
     def is_formula(self, sheet: str, cell: str) -> bool:
@@ -264,6 +312,7 @@ def _compare_shares(key: str, placed: Placed, table: pd.DataFrame, cells: _Cells
 
 def _compare(report: CheckReport, cells: _Cells, sheet: str, cell: str, what: str,
              expected: float | str, blank_ok: bool = False) -> None:
+    cell = cells.at(sheet, cell)
     got = cells.get(sheet, cell)
     report.compared += 1
     if blank_ok and (got is None or isinstance(got, str)):

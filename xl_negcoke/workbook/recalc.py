@@ -63,7 +63,8 @@ _BOOK_NAME = "book.xlsx"  # the name the engine knows the workbook by; no such f
 _KEY = re.compile(r"^'?\[(?P<book>[^\]]+)\](?P<sheet>.*?)'?!(?P<ref>[A-Z$0-9:]+)$")
 _CACHE_FALLBACK = re.compile(
     r"^=IFERROR\((?P<call>NEGCOKE_\w+\(.*\)),(?:IF\(CacheCurrent,)?Cache!\$?(?P<column>[A-Z]+)"
-    r"\$?(?P<row>\d+)(?::\$?[A-Z]+\$?\d+)?(?:,NA\(\)\))?\)$", re.S)
+    r"\$?(?P<row>\d+)(?::\$?[A-Z]+\$?\d+)?(?:,NA\(\)\))?\)$", re.S | re.I)  # Calc writes negcoke_table(
+_NOT_LIVE = re.compile(re.escape(NOT_LIVE), re.I)
 _STRING_LITERAL = re.compile(r'"(?:[^"]|"")*"')
 _FUNCTION_NAME = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)\s*\(")
 # What the Cache sheet holds where a NEGCOKE_* cell is blank (a price without volume): an array
@@ -206,9 +207,15 @@ def _scan(book: Workbook, strip_fallbacks: bool) -> FormulaCells:
                 block_cells = [(ws.title, f"{get_column_letter(c)}{r}")
                                for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
                 found.cells.update(block_cells)
+                if strip_fallbacks:  # a member's content is its block's last result; the engine
+                    # would take a cached error there (#N/A in a stale file Calc saved) as the result
+                    for position in ((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)):
+                        member = ws._cells.get(position)
+                        if member is not None and member is not cell:
+                            member.value = None
                 found.texts.update((c, text) for c in block_cells)
-                if strip_fallbacks and NOT_LIVE in text:  # stored values say "not live"
-                    text = text.replace(NOT_LIVE, "TRUE")
+                if strip_fallbacks and _NOT_LIVE.search(text):  # stored values say "not live"
+                    text = _NOT_LIVE.sub("TRUE", text)
                     cell.value = ArrayFormula(block, text) if isinstance(cell.value, ArrayFormula) \
                         else text
                 fallback = _CACHE_FALLBACK.match(text)

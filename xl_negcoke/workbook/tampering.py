@@ -22,7 +22,7 @@ from xl_negcoke.workbook.formula import (
     FINGERPRINT_NAME,
     SCENARIO_NAME,
 )
-from xl_negcoke.workbook.ownership import ARRAY_MEMBER, RECORD_SHEET, read_record
+from xl_negcoke.workbook.ownership import ARRAY_MEMBER, RECORD_SHEET, Record, read_record
 from xl_negcoke.workbook.sheets import CACHE, CHECKS
 
 _SHOWN = 60  # characters of a formula or constant quoted in a problem line
@@ -93,13 +93,14 @@ def _formula(value: object) -> str:
     return (value.text or "") if isinstance(value, ArrayFormula) else str(value)
 
 
-def overridden_cells(book: Workbook, reference: Workbook) -> list[str]:
+def overridden_cells(book: Workbook, reference: Workbook, record: Record | None = None) -> list[str]:
     """Every model-owned formula cell (ownership record) that now holds a constant, nothing or
     another formula; `reference` is a fresh build of the template. Checks (reported with the
-    check's label) and the Cache are left out."""
+    check's label) and the Cache are left out. `record`: the workbook's record with its cells
+    where they are now, when blocks moved (`reference` moved there too); None reads it."""
     if RECORD_SHEET not in book.sheetnames:
         return []
-    record = read_record(book)
+    record = read_record(book) if record is None else record
     problems = []
     for sheet, cells in record.cells.items():
         if sheet in (CHECKS, CACHE, RECORD_SHEET) or sheet not in book.sheetnames:

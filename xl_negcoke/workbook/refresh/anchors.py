@@ -239,9 +239,12 @@ def find_blocks(ws: Worksheet, record: Record) -> list[tuple[Block, Offset]]:
                  for o in offsets}
         matched = {o: exact[o] | {c for c, d in scored.items() if c not in exact[o]
                                   and _matches(ws, sheet, c, d, o, record)} for o in offsets}
-        score = {o: (len(exact[o]), len(matched[o])) for o in offsets}
+        # labels and array formulas first: a run of formulas on a table that moved (=A13, =A14,
+        # ... above a row inserted between them and it) matches one row off by itself
+        labels = {o: {c for c in exact[o] if not _plain_formula(ws, c, o)} for o in offsets}
+        score = {o: (len(labels[o]), len(exact[o]), len(matched[o])) for o in offsets}
         best_score = max(score.values())
-        if best_score[1] == 0:
+        if best_score[2] == 0:
             found.append(None)
             continue
         best = [o for o in offsets if score[o] == best_score]
@@ -250,10 +253,7 @@ def find_blocks(ws: Worksheet, record: Record) -> list[tuple[Block, Offset]]:
             raise _unplaced(ws, block, "its cells are found in more than one place")
         missing = set(scored) - matched[choice]
         for offset in offsets:  # part of the block as recorded elsewhere: rows cut through it
-            # (labels and array formulas are the evidence: a run of formulas such as =A12, =A13
-            # matches one row off by itself)
-            moved = {c for c in exact[offset] & missing if not _plain_formula(ws, c, offset)}
-            if offset != choice and len(moved) >= 2:
+            if offset != choice and len(labels[offset] & missing) >= 2:
                 raise _unplaced(ws, block, "rows or columns were inserted or deleted inside it")
         found.append(choice)
         previous = choice
