@@ -120,3 +120,25 @@ def test_a_scenario_value_is_checked_as_the_base_one():
         load_model(overrides={"stress.china_price_ratio": 0})
     assert str(raised.value) == ("china_price_ratio must be above 0 (China's price is the seaborne "
                                  "price times it)")
+
+
+def test_draws_show_their_range_and_the_first_year_any_draw_breaks():
+    """With one value per draw, a message shows the draws' range ("0.1 to 0.4") and the first year
+    in which any draw breaks: storage shares 0.1 and 0.4 with Power Battery's 0.62 exceed 1 in
+    the second draw; petroleum share changes of 0 and 0.05 a year leave 0-1 in 2026 (0.894 +
+    3 x 0.05) in the second draw only."""
+    import numpy as np
+
+    from xl_negcoke.model.market import market_recipes
+
+    model = load_model()
+    base = dict(model._inputs["base"])
+    with pytest.raises(AssumptionError) as raised:
+        market_recipes(model.dataset, {**base, "energy_storage_share_2023": np.array([0.1, 0.4])})
+    assert str(raised.value) == ("power_battery_share_2023 + energy_storage_share_2023 exceed 1 "
+                                 "(0.62 + 0.1 to 0.4); they must leave Consumer Battery a share of 0 "
+                                 "or more")
+    with pytest.raises(AssumptionError) as raised:
+        market_recipes(model.dataset, {**base, "petroleum_share_change_per_year": np.array([0.0, 0.05])})
+    assert str(raised.value) == ("petroleum_share_2023 with petroleum_share_change_per_year takes the "
+                                 "petroleum-based share outside 0-1 in 2026")
