@@ -630,6 +630,43 @@ def test_company_share_and_rank_fields(model):
     assert model.company("Phillips 66", "capacity") == close(76.8)  # the base year by default
 
 
+def test_tier_2_starts_at_100_kt_of_2023_anode_capacity():
+    """Yida and Jingyang at 200 x 0.6 = 120 kt keep ENEOS out of the top five; ENEOS at 100 x 1.0 =
+    100 kt is Tier 2, at 100 x 0.999 = 99.9 kt Tier 3."""
+    lift = {"anode_share_shandong_yida": 0.6, "anode_share_shandong_jingyang": 0.6}
+    at_100 = load_model(overrides={**lift, "anode_share_eneos": 1.0})
+    assert at_100.value("ENEOS", 2023, "capacity") == 100.0
+    assert at_100.rank("ENEOS", 2023, "capacity") == 7
+    assert at_100.tier("ENEOS") == "Tier 2"
+    below = load_model(overrides={**lift, "anode_share_eneos": 0.999})
+    assert below.tier("ENEOS") == "Tier 3"
+
+
+def test_conflicts_table_columns(model):
+    """One row per conflict of data/conflicts.csv, in its column order."""
+    frame = model.conflicts()
+    assert list(frame.columns) == ["id", "topic", "claim", "source_a", "value_a", "source_b",
+                                   "value_b", "side_taken", "why"]
+    assert frame.loc[0, "id"] == "C1" and frame.loc[0, "source_a"] == "report:S8"
+    assert len(frame) == len(model.dataset.conflicts)
+
+
+def test_fill_series_per_draw_equals_each_draws_own_fill():
+    """Anchors given per draw fill each draw as its own scalar series: geometric between positive
+    anchors, linear for a draw with a 0 anchor (2024 world anode 2,110 kt or 0)."""
+    import numpy as np
+
+    from xl_negcoke.model.market import fill_series
+
+    anchors = {f"anode_world_kt_{year}": value for year, value in ANODE.items()}
+    draws = fill_series({**anchors, "anode_world_kt_2024": np.array([2110.0, 0.0, 3000.0])},
+                        "anode_world_kt")
+    for row, value in enumerate((2110.0, 0.0, 3000.0)):
+        single = fill_series({**anchors, "anode_world_kt_2024": value}, "anode_world_kt")
+        assert draws[row] == pytest.approx(single, rel=1e-12, abs=1e-9)
+    assert draws[1][-1] == 0.0 and draws[2][-1] == 3000.0  # 2024 held to 2030
+
+
 # scenarios: the same chain with the scenario's inputs ----------------------------------------------
 
 

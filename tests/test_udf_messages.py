@@ -67,6 +67,7 @@ def test_unknown_name_error_text():
     assert str(UnknownNameError("key", "a\nb" + "c" * 70, [])) == (
         'unknown key "a b' + "c" * 54 + '..."')
     assert UnknownNameError("metric", "foo", []).excel_code == "#N/A"
+    assert UnknownNameError("metric", "foo", ["revenue"]).args == ('unknown metric "foo"; valid: revenue',)
 
 
 def test_data_error_text_names_file_row_and_column():
@@ -227,9 +228,11 @@ def test_resolver_names_the_closest_when_there_are_many():
     """Above 16 names: the closest three (closest:), or none and the hint."""
     names = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
              "juliett", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec"]
-    resolver = Resolver("thing", names, {"hotel": ("inn",)})
+    resolver = Resolver("thing", names, {"hotel": ("inn", "Charlee Inn")})
     assert message(resolver.resolve, "Charlee", error=UnknownNameError) == (
         'unknown thing "Charlee"; closest: charlie, oscar')  # oscar: c-a-r in 12 letters, ratio 0.5
+    # names come first: the alias "Charlee Inn" of hotel is as close, but is looked at only when
+    # no name is
     assert message(resolver.resolve, "inns", error=UnknownNameError) == (
         'unknown thing "inns"; closest: hotel')  # close to an alias: its name
     assert message(resolver.resolve, "zzzz", error=UnknownNameError) == 'unknown thing "zzzz"'
@@ -553,3 +556,16 @@ def test_unexpected_errors_become_internal_error_text(monkeypatch):
 
     monkeypatch.setattr(udfs, "_model", broken)
     assert udfs.NEGCOKE_FORECAST("EV", 2027) == "#VALUE! internal error: ZeroDivisionError: division by zero"
+
+
+def test_assumptions_rows_may_be_numpy_arrays_or_short():
+    """A range whose rows are numpy arrays reads like lists; a row shorter than the key or value
+    column is blank there (a note in the first column only is skipped)."""
+    udfs.clear_models()
+    rows = [np.array(["unit", "key", "value"], dtype=object), np.array(["a note"], dtype=object),
+            np.array(["x", "coal_price_ratio", 1.0], dtype=object)]
+    model = udfs._model(rows)
+    assert model.value("Coal-based", 2030, "price") == model.value("Petroleum-based", 2030, "price")
+    with pytest.raises(AssumptionError) as raised:
+        udfs._model([["unit", "key", "value"], ["kt", "coal_price_ratio"]])
+    assert str(raised.value) == "assumptions row 2: value for key coal_price_ratio is empty"
