@@ -142,3 +142,102 @@ def test_draws_show_their_range_and_the_first_year_any_draw_breaks():
         market_recipes(model.dataset, {**base, "petroleum_share_change_per_year": np.array([0.0, 0.05])})
     assert str(raised.value) == ("petroleum_share_2023 with petroleum_share_change_per_year takes the "
                                  "petroleum-based share outside 0-1 in 2026")
+
+
+# capacity by type: a type without plants ---------------------------------------------------------
+
+COAL_PLANTS_BUT_SAKAIDE = ("c_chem_pizhou", "other_china_coal_2021", "other_china_coal_2022",
+                           "other_china_coal_2023", "other_china_coal_planned", "pmc_gwangyang")
+
+
+def test_a_type_needing_capacity_after_its_last_plant_closes_is_refused():
+    """Coal-based from Mitsubishi Chemical's Sakaide alone (2,000 kt x 0.2 = 400 kt, to 2027):
+    2023's 224.6 kt of coal-based coke is made, but from 2028 no coal plant runs and the capacity
+    not yet announced would have no country."""
+    overrides = {f"anode_share_{plant}": 0 for plant in COAL_PLANTS_BUT_SAKAIDE}
+    with pytest.raises(AssumptionError) as raised:
+        load_model(overrides={**overrides, "capacity_kt_mcc_sakaide": 2000})
+    assert str(raised.value) == ("Coal-based needs capacity in a year without any Coal-based plant "
+                                 "in producers.csv, so the capacity not yet announced has no "
+                                 "country; add a plant of that type")
+
+
+def test_a_type_without_volume_needs_no_plants():
+    """Petroleum-based at 100% in every year and no coal plant: Coal-based has no volume, no
+    capacity and a utilisation of 0, and the model loads."""
+    overrides = {f"anode_share_{plant}": 0 for plant in (*COAL_PLANTS_BUT_SAKAIDE, "mcc_sakaide")}
+    model = load_model(overrides={**overrides, "petroleum_share_2023": 1.0,
+                                  "petroleum_share_change_per_year": 0.0})
+    for year in (2019, 2023, 2030):
+        assert model.value("Coal-based", year, "volume") == 0.0
+        assert model.value("Coal-based", year, "capacity") == 0.0
+        assert model.markets["base"].supply.type_utilisation["Coal-based"][year - 2019] == 0.0
+
+
+def test_supply_lists_a_producers_plants():
+    """Supply.plants_of: Phillips 66 runs Humber and Lake Charles (producers.csv)."""
+    supply = load_model().markets["base"].supply
+    assert [p.plant for p in supply.plants_of("Phillips 66")] == ["p66_humber", "p66_lake_charles"]
+    assert supply.dataset.plants[0].plant == "baolai_bio"
+
+
+# the data folder ---------------------------------------------------------------------------------
+
+
+def data_folder(tmp_path):
+    import shutil
+
+    from xl_negcoke.model.dataset import DEFAULT_DATA_DIR
+
+    folder = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, folder)
+    return folder
+
+
+def replace_in(path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), "utf-8")
+
+
+def data_error(folder) -> str:
+    from xl_negcoke.errors import DataError
+    from xl_negcoke.model.dataset import load_dataset
+
+    with pytest.raises(DataError) as raised:
+        load_dataset(folder)
+    return str(raised.value)
+
+
+def test_a_negative_plant_capacity_message(tmp_path):
+    """producers.csv row 26 (PMC Tech) with -63 kt/yr: the row, the column and the value."""
+    folder = data_folder(tmp_path)
+    replace_in(folder / "producers.csv", 'South Korea,Coal-based,needle coke,63,',
+               'South Korea,Coal-based,needle coke,-63,')
+    assert data_error(folder) == ("producers.csv, row 26, column capacity_kt: capacity must not be "
+                                  "negative, not -63")
+
+
+def test_a_region_name_as_a_country_alias_is_refused(tmp_path):
+    """An alias equal to a built-in name ("Europe", a region) would answer for the wrong thing."""
+    folder = data_folder(tmp_path)
+    replace_in(folder / "countries.csv", "Benelux,Europe,,", "Benelux,Europe,EUROPE,")
+    assert data_error(folder) == ('countries.csv, row 11, column aliases: "EUROPE" (an alias of '
+                                  'Benelux) is the same name as region "Europe" once case, spaces and '
+                                  "punctuation are ignored; every segment name and alias must be "
+                                  "unique")
+
+
+def test_a_name_of_101_characters_is_refused(tmp_path):
+    """A name is at most 100 characters (it is quoted inside formulas)."""
+    folder = data_folder(tmp_path)
+    replace_in(folder / "countries.csv", "Benelux,Europe,,", f"Benelux,Europe,{'B' * 101},")
+    assert data_error(folder) == (f'countries.csv, row 11, column aliases: "{"B" * 57}..." (an alias '
+                                  "of Benelux) has 101 characters; a name has at most 100")
+
+
+def test_and_and_ampersand_are_one_name():
+    """"Rest of Middle East and Africa" is the country "Rest of Middle East & Africa" (no alias
+    says so: & folds to "and")."""
+    model = load_model()
+    assert model.resolve_segment("rest of middle east AND africa") == "Rest of Middle East & Africa"
