@@ -316,12 +316,12 @@ def _assumption_rows(assumptions: Any) -> list[tuple] | None:
                                    f" Assumptions table range: {_ASSUMPTIONS_LAYOUT}")
     if not assumptions:
         return None
-    if not any(isinstance(row, (list, tuple)) for row in assumptions):
+    if not any(_is_row(row) for row in assumptions):
         assumptions = [assumptions]  # one row arrives as a flat list
     if len(assumptions) > MAX_ASSUMPTION_ROWS + 1:  # before touching the cells: one line, at once
         raise AssumptionError(f"assumptions: {len(assumptions):,} rows; an assumptions table holds at "
                               f"most {MAX_ASSUMPTION_ROWS:,} rows and a header")
-    widest = max(len(row) if isinstance(row, (list, tuple)) else 1 for row in assumptions)
+    widest = max(len(row) if _is_row(row) else 1 for row in assumptions)
     if widest > MAX_ASSUMPTION_COLUMNS:
         raise AssumptionError(f"assumptions: {widest:,} columns; give the Assumptions table "
                               f"({_ASSUMPTIONS_LAYOUT}), at most {MAX_ASSUMPTION_COLUMNS} columns")
@@ -335,6 +335,11 @@ def _assumption_rows(assumptions: Any) -> list[tuple] | None:
     if all(_is_blank(cell) for row in rows for cell in row):
         return None
     return rows
+
+
+def _is_row(row: object) -> bool:
+    """A row of a range: a list or tuple, or a numpy array from a Python caller."""
+    return isinstance(row, (list, tuple)) or (hasattr(row, "tolist") and not isinstance(row, numbers.Number))
 
 
 def _is_blank(cell: object) -> bool:

@@ -61,7 +61,7 @@ def parse_number(value: object) -> float:
         NotANumber: with one line saying what `value` is and what a valid number looks like
             (callers put the file, row or cell in front).
     """
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, bool) or type(value).__name__ in ("bool_", "bool"):  # numpy 1 / numpy 2
         raise NotANumber("TRUE" if value else "FALSE",
                          f"is not a number (TRUE/FALSE is never read as 1/0); {VALID_NUMBER}")
     if isinstance(value, numbers.Real):
