@@ -73,13 +73,13 @@ def main() -> int:
                  for name, code in per_module.items() if code is not None}
         Path(option("--save")).write_text(json.dumps(codes, indent=0, sort_keys=True) + "\n", "utf-8")
         return 0
-    if sys.argv[1:2] == ["--sample"]:
-        count = int(sys.argv[2])
+    if "--sample" in sys.argv:
+        count = int(option("--sample"))
         for meta in metas:
             keys = sorted(names(meta))
             print("\n".join(random.Random(0).sample(keys, min(count, len(keys)))))
         return 0
-    if sys.argv[1:2] == ["--survivors"]:
+    if "--survivors" in sys.argv:
         equivalent = equivalent_mutants()
         for per_module in results(metas).values():
             for name, code in per_module.items():
