@@ -6,6 +6,7 @@
     python scripts/mutation_score.py --survivors  names of the mutants that survived (or no test
                                                   reached), to run again after adding tests
     python scripts/mutation_score.py --save FILE  keep the results so far (JSON: name -> exit code)
+    ... --from FILE                               the score of the results kept in FILE only
     ... --baseline FILE                           a mutant not run since is scored as in FILE (a
                                                   killed mutant stays killed when tests are only
                                                   added; changing the test selection makes mutmut
@@ -59,9 +60,13 @@ def results(metas: list[Path]) -> dict[Path, dict[str, int | None]]:
     """Exit code by mutant name, per module; with --baseline, earlier codes fill mutants not run."""
     baseline_file = option("--baseline")
     baseline = json.loads(Path(baseline_file).read_text("utf-8")) if baseline_file else {}
+    kept_file = option("--from")
+    kept = json.loads(Path(kept_file).read_text("utf-8")) if kept_file else None
     found = {}
     for meta in metas:
-        codes = names(meta)
+        codes = names(meta) if kept is None else dict.fromkeys(names(meta))
+        if kept is not None:
+            codes.update({name: code for name, code in kept.items() if name in codes})
         found[meta] = {name: baseline.get(name) if code is None else code for name, code in codes.items()}
     return found
 
@@ -73,13 +78,13 @@ def main() -> int:
                  for name, code in per_module.items() if code is not None}
         Path(option("--save")).write_text(json.dumps(codes, indent=0, sort_keys=True) + "\n", "utf-8")
         return 0
-    if sys.argv[1:2] == ["--sample"]:
-        count = int(sys.argv[2])
+    if "--sample" in sys.argv:
+        count = int(option("--sample"))
         for meta in metas:
             keys = sorted(names(meta))
             print("\n".join(random.Random(0).sample(keys, min(count, len(keys)))))
         return 0
-    if sys.argv[1:2] == ["--survivors"]:
+    if "--survivors" in sys.argv:
         equivalent = equivalent_mutants()
         for per_module in results(metas).values():
             for name, code in per_module.items():
@@ -116,7 +121,11 @@ def main() -> int:
         rows.append((str(meta.relative_to(ROOT / "mutants")).removesuffix(".meta"), counts))
     print(f"{'module':34} {'total':>6} {'run':>6} {'killed':>6} {'timeout':>7} {'survived':>8} "
           f"{'no tests':>8} {'equiv':>6} {'score':>7}")
-    for name, counts in [*rows, ("all", totals)]:
+    model_only: Counter[str] = Counter()
+    for name, counts in rows:
+        if name.startswith("xl_negcoke/model/"):
+            model_only.update(counts)
+    for name, counts in [*rows, ("xl_negcoke/model/ (all of it)", model_only), ("all", totals)]:
         run = counts["total"] - counts["not run"]
         scored = run - counts["equivalent"]
         dead = counts["killed"] + counts["timeout"]

@@ -241,3 +241,37 @@ def test_and_and_ampersand_are_one_name():
     says so: & folds to "and")."""
     model = load_model()
     assert model.resolve_segment("rest of middle east AND africa") == "Rest of Middle East & Africa"
+
+
+def test_an_uncertainty_range_past_a_shares_limit_is_refused(tmp_path):
+    """uncertainty.csv row 5: an artificial-graphite share up to 1.5 is no share."""
+    folder = data_folder(tmp_path)
+    replace_in(folder / "uncertainty.csv", "artificial_graphite_share_2024,triangular,0.80,0.834,0.89,",
+               "artificial_graphite_share_2024,triangular,0.80,0.834,1.5,")
+    assert data_error(folder) == ("uncertainty.csv, row 5, column high: artificial_graphite_share_2024 "
+                                  "is a share and must lie between 0 and 1, not 1.5")
+
+
+def test_a_correlation_that_is_not_a_number_names_its_row(tmp_path):
+    """correlations.csv row 2 with "0,5": the row, the column and why."""
+    folder = data_folder(tmp_path)
+    replace_in(folder / "correlations.csv", "petroleum_price_growth_forecast,0.5,",
+               "petroleum_price_growth_forecast,\"0,5\",")
+    assert data_error(folder) == ("correlations.csv, row 2, column correlation: '0,5' is not a number "
+                                  "(commas are refused: a thousands separator and a decimal comma look "
+                                  "alike); write digits with a point for decimals and no separators, "
+                                  "e.g. 1650, 1.65 or 15%")
+
+
+def test_report_s6_needs_the_calibrated_group_running_in_2023(tmp_path):
+    """The independent refiners from 2024 on: no 2023 capacity to calibrate, S6 cannot be met."""
+    from xl_negcoke.model.dataset import load_dataset
+    from xl_negcoke.model.model import Model
+
+    folder = data_folder(tmp_path)
+    replace_in(folder / "producers.csv", ",15519.7,,,2021,", ",15519.7,,,2024,")
+    with pytest.raises(AssumptionError) as raised:
+        Model(load_dataset(folder))
+    assert str(raised.value) == ("the plants with a calibrated anode share (independent_refiners) have "
+                                 "no 2023 capacity in producers.csv, so report S6 "
+                                 "(top5_capacity_share_2023) cannot be met")

@@ -97,6 +97,7 @@ def test_data_error_text_names_file_row_and_column():
     ("NaN", f"'NaN' is not a number (NaN and infinity are refused); {NUMBER_RULE}"),
     ("1e999", f"'1e999' is not a finite number; {NUMBER_RULE}"),
     ("12 kt", f"'12 kt' is not a number; {NUMBER_RULE}"),
+    ("xinf", f"'xinf' is not a number; {NUMBER_RULE}"),
     ("", f"'' is not a number; {NUMBER_RULE}"),
     (date(2024, 1, 2), f"the date or time 2024-01-02 is not a number; {NUMBER_RULE}"),
     (None, f"empty is not a number; {NUMBER_RULE}"),
