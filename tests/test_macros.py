@@ -20,10 +20,11 @@ from xl_negcoke import macros
 from xl_negcoke.model import load_model
 from xl_negcoke.model.dataset import DATA_ENVIRONMENT_VARIABLE, DEFAULT_DATA_DIR
 from xl_negcoke.workbook import build_workbook
-from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, CACHE
+from xl_negcoke.workbook.build import ASSUMPTIONS, CACHE
 from xl_negcoke.workbook.files import book_bytes
 from xl_negcoke.workbook.ownership import ARRAY_MEMBER, RECORD_SHEET, read_record, record_book, write_record
 from xl_negcoke.workbook.refresh import exact_numbers
+from xl_negcoke.workbook.sheets import assumption_rows
 from xl_negcoke.workbook.template import input_cells
 
 MARKET = "2 Market size"
@@ -123,7 +124,7 @@ def changed_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _row(data: bytes, key: str) -> int:
     ws = load_workbook(io.BytesIO(data))[ASSUMPTIONS]
-    return next(r for r in range(ASSUMPTIONS_HEADER_ROW + 1, ws.max_row + 1) if ws.cell(r, 1).value == key)
+    return assumption_rows(ws)[key]
 
 
 def _cell_writes(book: FakeBook) -> list[tuple[str, str, str, object]]:
