@@ -141,7 +141,7 @@ def test_the_macro_writes_only_the_changed_input_then_the_cache_and_the_record(
     book = FakeBook(path)
     plan = macros.refresh_workbook(book)
     assert plan is not None and book.saves == 1
-    assert _cell_writes(book) == [(ASSUMPTIONS, f"B{_row(template, 'coke_per_anode_t')}", "value", 1.6)]
+    assert _cell_writes(book) == [(ASSUMPTIONS, f"C{_row(template, 'coke_per_anode_t')}", "value", 1.6)]
     whole = [(w[0], w[1], w[2]) for w in book.writes if w[0] in (CACHE, RECORD_SHEET)]
     assert whole == [(CACHE, "*", "clear"), (CACHE, "A1", "value"),
                      (RECORD_SHEET, "*", "clear"), (RECORD_SHEET, "A1", "value")]
@@ -207,7 +207,7 @@ def test_the_macro_keeps_the_analysts_edits_and_writes_nothing_of_theirs(
     summary reports the kept edit and the kept input."""
     book_data = load_workbook(io.BytesIO(template), keep_vba=True)
     row = _row(template, "coke_per_anode_t")
-    book_data[ASSUMPTIONS][f"B{row}"] = 1.8
+    book_data[ASSUMPTIONS][f"C{row}"] = 1.8
     book_data[MARKET]["A1"] = "My market"
     book_data[MARKET]["P5"] = "my note"
     path = tmp_path / "edited.xlsm"

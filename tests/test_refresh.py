@@ -393,6 +393,7 @@ def test_a_workbook_of_the_previous_layout_keeps_its_inputs_and_own_scenario_row
     row = ws.max_row + 1
     ws.cell(row, 1, "mycase.coke_per_anode_t")
     ws.cell(row, 2, 1.7)
+    ws.cell(row + 1, 1, "note: coke at the top of its range")  # below the table, not in it
     ws["B3"] = "mycase"
     name = book.defined_names["AssumptionsTable"]
     name.attr_text = name.attr_text.rsplit("$", 1)[0] + f"${row}"
@@ -403,8 +404,10 @@ def test_a_workbook_of_the_previous_layout_keeps_its_inputs_and_own_scenario_row
     assert ws.cell(rows["energy_storage_multiple_2030"], VALUE).value == 3.2
     assert ws.cell(rows["coke_per_anode_t"], VALUE).value == NEW_COKE  # untouched: new default
     moved = rows["mycase.coke_per_anode_t"]
-    assert moved == max(rows.values()) and ws.cell(moved, VALUE).value == 1.7
-    fresh_last = max(r for key, r in rows.items() if not key.startswith("mycase."))
+    assert ws.cell(moved, VALUE).value == 1.7
+    assert ws.cell(moved + 1, 2).value == "note: coke at the top of its range"  # moved with it
+    keys = set(load_model(changed_data).assumptions()["key"])
+    fresh_last = max(r for key, r in rows.items() if key in keys)
     assert moved == fresh_last + 1
     assert after.defined_names["AssumptionsTable"].attr_text == f"Assumptions!$B$5:$E${moved}"
     assert ws["B3"].value == "mycase" and scenarios_in(ws) == ["high", "low", "mycase"]

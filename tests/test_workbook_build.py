@@ -33,7 +33,7 @@ from xl_negcoke.workbook.build import (
     build_book,
 )
 from xl_negcoke.workbook.formula import quote_sheet, year_column
-from xl_negcoke.workbook.sheets import assumption_rows
+from xl_negcoke.workbook.sheets import assumption_rows, scenario_validation
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "workbooks"
@@ -283,6 +283,15 @@ def test_scenario_cell_offers_every_scenario_in_a_list(book: Workbook) -> None:
     assert validation.type == "list" and str(validation.sqref) == "B3"
     assert validation.formula1 == '"' + ",".join(MODEL.scenarios) + '"' == '"base,high,low"'
     assert validation.showErrorMessage and validation.errorStyle == "warning"
+
+
+def test_scenario_list_keeps_within_excels_255_characters() -> None:
+    """Twelve scenarios of 31-character names do not fit Excel's 255-character list: the list
+    keeps base and as many as fit, in order (the others are still accepted, with a warning)."""
+    names = [f"s{i:02d}" + "x" * 28 for i in range(12)]
+    listed = scenario_validation(names).formula1.strip('"').split(",")
+    assert listed == ["base", *names[:len(listed) - 1]]
+    assert len(",".join(listed)) <= 255 < len(",".join(["base", *names[:len(listed)]]))
 
 
 def test_sources_link_every_cited_address(book: Workbook) -> None:

@@ -34,13 +34,13 @@ ASSUMPTIONS_HEADER_ROW = 5
 MAX_LIST_CHARS = 255
 #: A cited web address: `source:` then a domain (a dot and letters), then its path.
 _ADDRESS = re.compile(r"source:\s*((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?:/[^\s;,]*)?)", re.ASCII)
-LINK_WIDTH = 26
+LINK_WIDTH = 24
 #: The Assumptions sheet's columns: a readable label, then the table the functions read
 #: (AssumptionsTable: key | value | unit | source), then what the reader compares: the high and
 #: low cases of each input and its full provenance (outside the table, ignored by the parser).
 LABEL_COLUMN, KEY_COLUMN, VALUE_COLUMN, UNIT_COLUMN, SOURCE_COLUMN = "A", "B", "C", "D", "E"
 HIGH_COLUMN, LOW_COLUMN, PROVENANCE_COLUMN = "F", "G", "H"
-ASSUMPTIONS_WIDTHS = {"A": 46, "B": 30, "C": 11, "D": 8, "E": 15, "F": 10, "G": 10, "H": 72}
+ASSUMPTIONS_WIDTHS = {"A": 46, "B": 30, "C": 11, "D": 9, "E": 15, "F": 10, "G": 10, "H": 72}
 #: The number format of an input by its unit (a format never changes the value: 0.62 stays 0.62
 #: and shows 62.0%).
 UNIT_FORMATS = {"rate": "0.0#%", "share": "0.0#%", "share/yr": "0.0#%", "kt": "#,##0.0",
@@ -245,7 +245,7 @@ def write_sources(ws: Worksheet, model: Model, assumption_rows: dict[str, int]) 
                 "= arithmetic here; assumption:<why> = analyst assumption")
     ws["A2"].font = styles.SUBTITLE
     header = 4
-    widths = {"A": 16, "B": 40, "C": 16, "D": 76}
+    widths = {"A": 15, "B": 36, "C": 30, "D": 72}
     for index, title in enumerate(("File", "Item", "Value", "Provenance", "Link (first address)"),
                                   start=1):
         ws.cell(header, index, title)

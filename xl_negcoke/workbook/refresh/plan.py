@@ -205,12 +205,14 @@ class _OwnRows:
 
     shift: int  # columns to move right (new key column - old key column)
     rows: list[list[tuple[int, Cell]]] = field(default_factory=list)  # (column, detached copy)
+    in_table: list[bool] = field(default_factory=list)  # each row: inside AssumptionsTable
 
 
 def _lift_own_rows(user: Workbook, fresh: Workbook, record: Record) -> _OwnRows | None:
     """When the new template puts the key in another column than the workbook has it, take the
-    analyst's rows of AssumptionsTable (a key cell the template does not own) out of the sheet,
-    and clear the old inputs the new layout does not overwrite."""
+    analyst's rows (a text in the key column the template does not own: their scenario rows,
+    inside AssumptionsTable or below it) out of the sheet, and clear the old inputs the new
+    layout does not overwrite."""
     if ASSUMPTIONS not in user.sheetnames or ASSUMPTIONS not in fresh.sheetnames:
         return None
     ours, theirs = user[ASSUMPTIONS], fresh[ASSUMPTIONS]
@@ -222,7 +224,7 @@ def _lift_own_rows(user: Workbook, fresh: Workbook, record: Record) -> _OwnRows 
     table = _RANGE_END.match(user.defined_names[ASSUMPTIONS_NAME].attr_text or "") \
         if ASSUMPTIONS_NAME in user.defined_names else None
     last = int(table.group(2)) if table else ASSUMPTIONS_HEADER_ROW
-    for row in range(ASSUMPTIONS_HEADER_ROW + 1, last + 1):
+    for row in range(ASSUMPTIONS_HEADER_ROW + 1, ours.max_row + 1):
         key = ours.cell(row, old_key)
         if record.owns(ASSUMPTIONS, key.coordinate) or not isinstance(key.value, str) \
                 or not key.value.strip():
@@ -235,6 +237,7 @@ def _lift_own_rows(user: Workbook, fresh: Workbook, record: Record) -> _OwnRows 
                 cells.append((cell.column, copied))
                 cell.value = None
         lifted.rows.append(cells)
+        lifted.in_table.append(row <= last)
     for coordinate in record.inputs.get(ASSUMPTIONS, {}):
         if coordinate != "B3" and cell_value(theirs, coordinate) is None:
             ours[coordinate].value = None  # an old value cell where the new layout has none
@@ -243,21 +246,24 @@ def _lift_own_rows(user: Workbook, fresh: Workbook, record: Record) -> _OwnRows 
 
 def _place_own_rows(user: Workbook, fresh: Workbook, lifted: _OwnRows | None,
                     plan: RefreshPlan) -> int | None:
-    """Put the lifted rows below the new table (their columns moved with the key); return the
-    last row AssumptionsTable must now reach (None: nothing was lifted)."""
+    """Put the lifted rows below the new table (their columns moved with the key, in their
+    order); return the last row AssumptionsTable must now reach (None: no row of the table was
+    lifted)."""
     if lifted is None or not lifted.rows:
         return None
     ws = user[ASSUMPTIONS]
+    key_column = assumption_columns(ws)[0]
     ours = _RANGE_END.match(fresh.defined_names[ASSUMPTIONS_NAME].attr_text or "")
     row = int(ours.group(2)) if ours else ws.max_row
-    for cells in lifted.rows:
+    table_end = None
+    for cells, in_table in zip(lifted.rows, lifted.in_table, strict=True):
         row += 1
         for column, copied in cells:
             _copy_cell(copied, ws.cell(row, column + lifted.shift))
-        key = next((c.value for col, c in cells if col + lifted.shift == assumption_columns(ws)[0]),
-                   None)
+        key = ws.cell(row, key_column).value
         plan.kept_inputs.append(f"row {key} (moved to {ASSUMPTIONS} row {row}, the new layout)")
-    return row
+        table_end = row if in_table else table_end
+    return table_end
 
 
 def _array_results(ws: Worksheet) -> set[str]:
