@@ -417,6 +417,15 @@ def test_tornado_tables_name_drivers_in_words_with_units_and_formatted_values(
     assert (ws[f"B{row}"].value, ws[f"C{row}"].value) == ("%", "-1.41%")
 
 
+def test_risk_notes_name_the_correlated_drivers_in_words(book: Workbook) -> None:
+    """R.9 names the correlated pair by their descriptions, not by their keys."""
+    ws = book[layout.RISK_SHEET]
+    row = next(r for r in range(1, ws.max_row + 1) if ws[f"A{r}"].value == "Correlation")
+    text = next(c.value for c in ws[row][1:] if c.value)
+    assert text.startswith("World anode growth per year 2026-2030 and Petroleum-based price growth "
+                           "per year 2025-2030: 0.5 (derived:")
+
+
 def test_fan_chart_legend_has_no_entry_without_a_swatch(book: Workbook) -> None:
     """The fan's invisible P10 base area is deleted from the legend; the band says P10-P90."""
     (fan,) = [c for c in book[layout.RISK_SHEET]._charts if isinstance(c, AreaChart)]

@@ -4,7 +4,6 @@ the tornado (a mixin of build's writer, which provides `call`, `scenario_rows`,
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from openpyxl.worksheet.worksheet import Worksheet
@@ -19,8 +18,6 @@ from xl_negcoke.workbook.sheets import UNIT_FORMATS
 TORNADO_ARRAY_COLUMNS = ("W", "X", "Y", "Z", "AA", "AB")
 TORNADO_LOOKUP_COLUMNS = ("AD", "AE", "AF", "AG")
 LABEL_CHARS = 1.1  # a name's wrap: 10 pt Calibri fits this many characters per unit of width
-LABEL_LIMIT = 60  # characters of a driver's name before it is cut at its first comma
-EXPLANATION_LIMIT = 40  # characters after ":" kept in a driver's name ("share of ... anodes")
 #: Units as the tornado's unit column says them.
 UNIT_NAMES = {"rate": "%", "share": "%", "share/yr": "pts/yr", "x": "multiple"}
 
@@ -119,7 +116,7 @@ class RiskBlocks:
         for row, key in enumerate(frame["driver"], start=header + 1):
             unit = str(described.at[key, "unit"]) if key in described.index else ""
             description = str(described.at[key, "description"]) if key in described.index else key
-            label = driver_label(description)
+            label = layout.driver_label(description)
             labels.append(label)
             for column, text in zip(lookup, (key, label, UNIT_NAMES.get(unit, unit),
                                              UNIT_FORMATS.get(unit, "#,##0.0##")), strict=True):
@@ -171,16 +168,3 @@ class RiskBlocks:
         ws[f"{lookup[0]}{top}"] = "Each driver's name, unit and number format"
         ws[f"{lookup[0]}{top}"].font = styles.SUBTITLE
         sheet.charts.append(("tornado", (block, header, last_row)))
-
-
-def driver_label(description: str) -> str:
-    """A driver's name for the tornado: its assumption's description without the parenthesised
-    notes, up to the first ";", without a long explanation after ":" ("...: the growth of ...")
-    and, when still long and without a colon, up to its first comma."""
-    text = re.sub(r"\s*\([^()]*\)", "", description).split(";")[0].strip()
-    name, colon, rest = text.partition(":")
-    if colon and len(rest.strip()) > EXPLANATION_LIMIT:
-        text = name.strip()
-    if len(text) > LABEL_LIMIT and ", " in text and ":" not in text:
-        text = text.split(", ")[0].strip()
-    return text
