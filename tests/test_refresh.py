@@ -383,7 +383,8 @@ def test_a_workbook_of_the_previous_layout_keeps_its_inputs_and_own_scenario_row
         changed_data: Path) -> None:
     """A workbook built before the label column came first (key in A, value in B) refreshes into
     the new layout: an input the analyst changed keeps its value under its key, the analyst's own
-    scenario row moves below the new table with AssumptionsTable reaching it, the old value cells
+    scenario row (key, value, unit and source) moves below the new table with AssumptionsTable
+    reaching it, the old value cells
     leave no number behind, and the workbook checks clean."""
     book = load_workbook(PREVIOUS_TEMPLATE)
     ws = book[ASSUMPTIONS]
@@ -393,7 +394,8 @@ def test_a_workbook_of_the_previous_layout_keeps_its_inputs_and_own_scenario_row
     row = ws.max_row + 1
     ws.cell(row, 1, "mycase.coke_per_anode_t")
     ws.cell(row, 2, 1.7)
-    ws.cell(row + 1, 1, "note: coke at the top of its range")  # below the table, not in it
+    ws.cell(row, 3, "t/t")
+    ws.cell(row, 4, "my downside case")
     ws["B3"] = "mycase"
     name = book.defined_names["AssumptionsTable"]
     name.attr_text = name.attr_text.rsplit("$", 1)[0] + f"${row}"
@@ -405,7 +407,7 @@ def test_a_workbook_of_the_previous_layout_keeps_its_inputs_and_own_scenario_row
     assert ws.cell(rows["coke_per_anode_t"], VALUE).value == NEW_COKE  # untouched: new default
     moved = rows["mycase.coke_per_anode_t"]
     assert ws.cell(moved, VALUE).value == 1.7
-    assert ws.cell(moved + 1, 2).value == "note: coke at the top of its range"  # moved with it
+    assert (ws.cell(moved, 4).value, ws.cell(moved, 5).value) == ("t/t", "my downside case")
     keys = set(load_model(changed_data).assumptions()["key"])
     fresh_last = max(r for key, r in rows.items() if key in keys)
     assert moved == fresh_last + 1
