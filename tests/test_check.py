@@ -15,11 +15,12 @@ from openpyxl import load_workbook
 
 from xl_negcoke.cli import main
 from xl_negcoke.model import LAST_YEAR, load_model
-from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, CHECKS
+from xl_negcoke.workbook.build import ASSUMPTIONS, CHECKS
 from xl_negcoke.workbook.check import check_workbook, template_tables
 from xl_negcoke.workbook.files import book_bytes
 from xl_negcoke.workbook.formula import year_column
 from xl_negcoke.workbook.recalc import recalculate
+from xl_negcoke.workbook.sheets import assumption_rows
 from xl_negcoke.workbook.summary import SUMMARY, placements
 
 MODEL = load_model()
@@ -52,9 +53,8 @@ def edited_input(committed_xlsx: Path, tmp_path_factory) -> tuple[Path, float]:
     and its 2030 global volume."""
     book = load_workbook(committed_xlsx)
     ws = book[ASSUMPTIONS]
-    row = next(r for r in range(ASSUMPTIONS_HEADER_ROW + 1, ws.max_row + 1)
-               if ws.cell(r, 1).value == INPUT_KEY)
-    ws.cell(row, 2).value = ws.cell(row, 2).value * 1.1
+    row = assumption_rows(ws)[INPUT_KEY]
+    ws.cell(row, 3).value = ws.cell(row, 3).value * 1.1  # the value column, C
     data, report = recalculate(book_bytes(book))
     assert report.problems == []
     path = tmp_path_factory.mktemp("edited") / "edited.xlsx"
@@ -186,3 +186,33 @@ def test_the_installed_command_reports_a_zip_bomb_in_one_line(committed_xlsx: Pa
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1 and "refused as a zip bomb" in done.stderr
+
+
+def test_a_scenario_of_the_analysts_own_rows_drives_the_tables_and_checks_clean(
+        committed_xlsx: Path, tmp_path: Path, capsys) -> None:
+    """An analyst adds the row myscen.coke_per_anode_t = 1.65 below the table, extends
+    AssumptionsTable over it and types myscen in the selector (the list only warns on a name it
+    does not offer). Volume is anode x artificial share x coke per tonne, so every year's global
+    volume is the base's x 1.65 / 1.5 = 1.1; check compares with the model of that scenario."""
+    book = load_workbook(committed_xlsx)
+    ws = book[ASSUMPTIONS]
+    (validation,) = ws.data_validations.dataValidation
+    assert validation.errorStyle == "warning"  # Excel accepts a name the list lacks
+    row = max(assumption_rows(ws).values()) + 1
+    ws.cell(row, 2, "myscen.coke_per_anode_t")
+    ws.cell(row, 3, 1.65)
+    name = book.defined_names["AssumptionsTable"]
+    name.attr_text = name.attr_text.rsplit("$", 1)[0] + f"${row}"
+    ws["B3"] = "myscen"
+    data, report = recalculate(book_bytes(book))
+    assert report.problems == []
+    market = template_tables(MODEL)["global.volume"]
+    values = load_workbook(io.BytesIO(data), data_only=True)[market.sheet]
+    for year in (2019, 2023, 2027, LAST_YEAR):
+        cell = f"{year_column(year)}{market.rows['Global']}"
+        assert values[cell].value == pytest.approx(MODEL.value("Global", year, "volume") * 1.1,
+                                                   rel=1e-12), year
+    path = tmp_path / "myscen.xlsx"
+    path.write_bytes(data)
+    code, _out, err = run_check(path, capsys)
+    assert (code, err) == (0, [])

@@ -20,10 +20,11 @@ from xl_negcoke import macros
 from xl_negcoke.model import load_model
 from xl_negcoke.model.dataset import DATA_ENVIRONMENT_VARIABLE, DEFAULT_DATA_DIR
 from xl_negcoke.workbook import build_workbook
-from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, CACHE
+from xl_negcoke.workbook.build import ASSUMPTIONS, CACHE
 from xl_negcoke.workbook.files import book_bytes
 from xl_negcoke.workbook.ownership import ARRAY_MEMBER, RECORD_SHEET, read_record, record_book, write_record
 from xl_negcoke.workbook.refresh import exact_numbers
+from xl_negcoke.workbook.sheets import assumption_rows
 from xl_negcoke.workbook.template import input_cells
 
 MARKET = "2 Market size"
@@ -123,7 +124,7 @@ def changed_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _row(data: bytes, key: str) -> int:
     ws = load_workbook(io.BytesIO(data))[ASSUMPTIONS]
-    return next(r for r in range(ASSUMPTIONS_HEADER_ROW + 1, ws.max_row + 1) if ws.cell(r, 1).value == key)
+    return assumption_rows(ws)[key]
 
 
 def _cell_writes(book: FakeBook) -> list[tuple[str, str, str, object]]:
@@ -140,7 +141,7 @@ def test_the_macro_writes_only_the_changed_input_then_the_cache_and_the_record(
     book = FakeBook(path)
     plan = macros.refresh_workbook(book)
     assert plan is not None and book.saves == 1
-    assert _cell_writes(book) == [(ASSUMPTIONS, f"B{_row(template, 'coke_per_anode_t')}", "value", 1.6)]
+    assert _cell_writes(book) == [(ASSUMPTIONS, f"C{_row(template, 'coke_per_anode_t')}", "value", 1.6)]
     whole = [(w[0], w[1], w[2]) for w in book.writes if w[0] in (CACHE, RECORD_SHEET)]
     assert whole == [(CACHE, "*", "clear"), (CACHE, "A1", "value"),
                      (RECORD_SHEET, "*", "clear"), (RECORD_SHEET, "A1", "value")]
@@ -206,7 +207,7 @@ def test_the_macro_keeps_the_analysts_edits_and_writes_nothing_of_theirs(
     summary reports the kept edit and the kept input."""
     book_data = load_workbook(io.BytesIO(template), keep_vba=True)
     row = _row(template, "coke_per_anode_t")
-    book_data[ASSUMPTIONS][f"B{row}"] = 1.8
+    book_data[ASSUMPTIONS][f"C{row}"] = 1.8
     book_data[MARKET]["A1"] = "My market"
     book_data[MARKET]["P5"] = "my note"
     path = tmp_path / "edited.xlsm"

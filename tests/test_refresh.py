@@ -29,7 +29,7 @@ from xl_negcoke.errors import WorkbookError
 from xl_negcoke.model import load_model
 from xl_negcoke.model.dataset import DEFAULT_DATA_DIR
 from xl_negcoke.workbook import build_workbook
-from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, CACHE
+from xl_negcoke.workbook.build import ASSUMPTIONS, CACHE
 from xl_negcoke.workbook.check import check_workbook
 from xl_negcoke.workbook.files import book_bytes
 from xl_negcoke.workbook.formula import quote_sheet
@@ -44,6 +44,7 @@ from xl_negcoke.workbook.refresh import (
     refresh_bytes,
     refresh_file,
 )
+from xl_negcoke.workbook.sheets import assumption_rows, scenarios_in
 
 OLD_COKE, NEW_COKE = 1.5, 1.6
 BAOLAI = "baolai_bio,Baolai Bio,site not stated,China,Petroleum-based,needle coke,"
@@ -105,8 +106,10 @@ def _replace_text(path: Path, old: str, new: str) -> None:
 
 
 def _assumption_rows(ws) -> dict[str, int]:
-    return {ws.cell(r, 1).value: r for r in range(ASSUMPTIONS_HEADER_ROW + 1, ws.max_row + 1)
-            if ws.cell(r, 1).value is not None}
+    return assumption_rows(ws)
+
+
+VALUE = 3  # the value column of the Assumptions sheet (C; B before the label column came first)
 
 
 def _content(value: object) -> object:
@@ -166,7 +169,7 @@ INPUT_RANGES = {  # key -> (low, high): values the model accepts
     "energy_storage_multiple_2030": (1.5, 5.0),
     "consumer_battery_growth_forecast": (0.0, 0.2),
 }
-MODEL_REFERENCES = ("'2 Market size'!F10:M10", "Assumptions!B6:B9", "'5 By application'!B6:M8")
+MODEL_REFERENCES = ("'2 Market size'!F10:M10", "Assumptions!C7:C10", "'5 By application'!B6:M8")
 CONSTANTS = st.one_of(
     st.integers(-10**6, 10**6),
     st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False),
@@ -229,7 +232,7 @@ def _apply(template: bytes, edits: Edits) -> bytes:
     assumptions = book[ASSUMPTIONS]
     rows = _assumption_rows(assumptions)
     for key, value in edits.inputs.items():
-        assumptions.cell(rows[key], 2).value = value
+        assumptions.cell(rows[key], VALUE).value = value
     if edits.scenario:
         assumptions["B3"] = edits.scenario
     for (sheet, coordinate), text in list(edits.comments.items()):
@@ -277,7 +280,7 @@ def test_random_analyst_edits_survive_a_refresh_against_a_changed_dataset(
         assumptions = after[ASSUMPTIONS]
         for key, row in _assumption_rows(assumptions).items():
             expected = edits.inputs.get(key, new_defaults[key]) if not edits.reset else new_defaults[key]
-            assert assumptions.cell(row, 2).value == expected, key
+            assert assumptions.cell(row, VALUE).value == expected, key
         assert assumptions["B3"].value == (edits.scenario or "base" if not edits.reset else "base")
         assert check_workbook(result, changed_data).problems == []
         if edits.macro:
@@ -327,8 +330,8 @@ def test_the_changes_are_exactly_the_inputs_whose_default_changed(
     baolai = next(p for p in dataset.plants if p.plant == "baolai_bio")
     rows = _assumption_rows(load_workbook(io.BytesIO(templates[".xlsx"]))[ASSUMPTIONS])
     assert [(c.sheet, c.coordinate, c.before, c.after) for c in plan.changes] == [
-        (ASSUMPTIONS, f"B{rows['coke_per_anode_t']}", OLD_COKE, NEW_COKE),
-        (ASSUMPTIONS, f"B{rows[dataset.plant_capacity_key(baolai)]}", 260, 270)]
+        (ASSUMPTIONS, f"C{rows['coke_per_anode_t']}", OLD_COKE, NEW_COKE),
+        (ASSUMPTIONS, f"C{rows[dataset.plant_capacity_key(baolai)]}", 260, 270)]
 
 
 def test_a_model_sheet_the_analyst_deleted_comes_back_whole_in_its_place(
@@ -357,17 +360,64 @@ def test_a_scenario_row_of_the_analysts_stays_in_the_assumptions_table(
     book = load_workbook(io.BytesIO(templates[".xlsx"]))
     ws = book[ASSUMPTIONS]
     row = ws.max_row + 1
-    ws.cell(row, 1, "mycase.coke_per_anode_t")
-    ws.cell(row, 2, 1.7)
+    ws.cell(row, 2, "mycase.coke_per_anode_t")
+    ws.cell(row, VALUE, 1.7)
     ws["B3"] = "mycase"
     name = book.defined_names["AssumptionsTable"]
     name.attr_text = name.attr_text.rsplit("$", 1)[0] + f"${row}"
     result, plan = _refreshed(book_bytes(book), changed_data)
     after = load_workbook(io.BytesIO(result))
     assert after.defined_names["AssumptionsTable"].attr_text == name.attr_text
-    assert (after[ASSUMPTIONS].cell(row, 1).value, after[ASSUMPTIONS].cell(row, 2).value) == (
+    assert (after[ASSUMPTIONS].cell(row, 2).value, after[ASSUMPTIONS].cell(row, VALUE).value) == (
         "mycase.coke_per_anode_t", 1.7)
     assert plan.kept_inputs == ["Scenario = 'mycase'"]
+    (validation,) = after[ASSUMPTIONS].data_validations.dataValidation  # the list offers it now
+    assert validation.formula1 == '"base,high,low,mycase"' and str(validation.sqref) == "B3"
+    assert check_workbook(result, changed_data).problems == []
+
+
+PREVIOUS_TEMPLATE = Path(__file__).parent / "fixtures" / "template-before-inputs.xlsx"
+
+
+def test_a_workbook_of_the_previous_layout_keeps_its_inputs_and_own_scenario_rows(
+        changed_data: Path) -> None:
+    """A workbook built before the label column came first (key in A, value in B) refreshes into
+    the new layout: an input the analyst changed keeps its value under its key, the analyst's own
+    scenario row (key, value, unit and source) moves below the new table with AssumptionsTable
+    reaching it, the old value cells
+    leave no number behind, and the workbook checks clean."""
+    book = load_workbook(PREVIOUS_TEMPLATE)
+    ws = book[ASSUMPTIONS]
+    assert (ws["A5"].value, ws["B5"].value) == ("key", "value")  # the previous layout indeed
+    old_rows = {ws.cell(r, 1).value: r for r in range(6, ws.max_row + 1)}
+    ws.cell(old_rows["energy_storage_multiple_2030"], 2).value = 3.2
+    row = ws.max_row + 1
+    ws.cell(row, 1, "mycase.coke_per_anode_t")
+    ws.cell(row, 2, 1.7)
+    ws.cell(row, 3, "t/t")
+    ws.cell(row, 4, "my downside case")
+    ws["B3"] = "mycase"
+    name = book.defined_names["AssumptionsTable"]
+    name.attr_text = name.attr_text.rsplit("$", 1)[0] + f"${row}"
+    result, plan = _refreshed(book_bytes(book), changed_data)
+    after = load_workbook(io.BytesIO(result))
+    ws = after[ASSUMPTIONS]
+    rows = assumption_rows(ws)
+    assert ws.cell(rows["energy_storage_multiple_2030"], VALUE).value == 3.2
+    assert ws.cell(rows["coke_per_anode_t"], VALUE).value == NEW_COKE  # untouched: new default
+    moved = rows["mycase.coke_per_anode_t"]
+    assert ws.cell(moved, VALUE).value == 1.7
+    assert (ws.cell(moved, 4).value, ws.cell(moved, 5).value) == ("t/t", "my downside case")
+    keys = set(load_model(changed_data).assumptions()["key"])
+    fresh_last = max(r for key, r in rows.items() if key in keys)
+    assert moved == fresh_last + 1
+    assert after.defined_names["AssumptionsTable"].attr_text == f"Assumptions!$B$5:$E${moved}"
+    assert ws["B3"].value == "mycase" and scenarios_in(ws) == ["high", "low", "mycase"]
+    for heading in range(6, moved):  # heading rows: nothing in the table's columns
+        if heading not in rows.values():
+            assert [ws.cell(heading, c).value for c in range(2, 6)] == [None] * 4, heading
+    assert "energy_storage_multiple_2030 = 3.2" in plan.kept_inputs
+    assert plan.collisions == []
     assert check_workbook(result, changed_data).problems == []
 
 

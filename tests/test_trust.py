@@ -14,10 +14,11 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from xl_negcoke.cli import main
 from xl_negcoke.model import FIRST_YEAR, LAST_YEAR, load_model
-from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, CACHE, CONTENTS
+from xl_negcoke.workbook.build import ASSUMPTIONS, CACHE, CONTENTS
 from xl_negcoke.workbook.check import template_tables
 from xl_negcoke.workbook.files import book_bytes
 from xl_negcoke.workbook.formula import year_column
+from xl_negcoke.workbook.sheets import assumption_rows
 from xl_negcoke.workbook.trust import (
     BANNER_CELLS,
     FORECAST_FILL,
@@ -209,7 +210,7 @@ def _with_input(committed_xlsx: Path, folder: Path, scenario: str | None = None,
     if scenario is not None:
         ws["B3"] = scenario
     if factor is not None:
-        cell = ws.cell(ASSUMPTIONS_HEADER_ROW + 1, 2)
+        cell = ws.cell(min(assumption_rows(ws).values()), 3)  # the first input's value
         cell.value = cell.value * factor
     path = folder / f"changed-{scenario or factor}.xlsx"
     path.write_bytes(book_bytes(book))

@@ -20,10 +20,11 @@ from openpyxl.utils.cell import get_column_letter, range_boundaries
 from test_libreoffice import ALWAYS_RECALCULATE, TIMEOUT_SECONDS, convert, error_cells, require
 
 from xl_negcoke.model import load_model
-from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, CHECKS, CONTENTS
+from xl_negcoke.workbook.build import ASSUMPTIONS, CHECKS, CONTENTS
 from xl_negcoke.workbook.check import template_tables
 from xl_negcoke.workbook.files import book_bytes
 from xl_negcoke.workbook.recalc import NO_NUMBER
+from xl_negcoke.workbook.sheets import assumption_rows
 from xl_negcoke.workbook.trust import BANNER_CELLS
 
 BANNER = BANNER_CELLS.split(":")[0]
@@ -50,7 +51,7 @@ def _changed(committed: Path, folder: Path) -> dict[str, Path]:
     book[ASSUMPTIONS]["B3"] = "high"
     files["scenario"].write_bytes(book_bytes(book))
     book = load_workbook(committed)
-    cell = book[ASSUMPTIONS].cell(ASSUMPTIONS_HEADER_ROW + 1, 2)
+    cell = book[ASSUMPTIONS].cell(min(assumption_rows(book[ASSUMPTIONS]).values()), 3)
     cell.value = cell.value * 1.1
     files["input"].write_bytes(book_bytes(book))
     return files

@@ -34,6 +34,7 @@ from xl_negcoke.workbook.build import (
     build_book,
 )
 from xl_negcoke.workbook.formula import quote_sheet, year_column
+from xl_negcoke.workbook.sheets import assumption_rows, scenario_validation
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "workbooks"
@@ -204,39 +205,121 @@ def test_every_table_of_the_report_template_is_there(writer: _Writer, committed_
 
 
 def test_assumptions_sheet_holds_every_input_in_blue_on_a_pale_fill(book: Workbook) -> None:
-    """Every row of Model.assumptions() with value, unit and source; inputs blue on pale yellow."""
+    """Every row of Model.assumptions() once: readable label first, then key, value, unit, source
+    (AssumptionsTable) and the full provenance; inputs blue on pale yellow."""
     ws = book[ASSUMPTIONS]
     frame = MODEL.assumptions()
-    assert [c.value for c in ws[ASSUMPTIONS_HEADER_ROW][:4]] == ["key", "value", "unit", "source"]
-    for offset, record in enumerate(frame.itertuples(index=False), start=1):
-        row = ASSUMPTIONS_HEADER_ROW + offset
-        assert (ws[f"A{row}"].value, ws[f"C{row}"].value, ws[f"D{row}"].value) == \
-            (record.key, record.unit, record.source)
-        assert ws[f"B{row}"].value == pytest.approx(float(record.value), rel=0, abs=0)
-    assert ws.max_row == ASSUMPTIONS_HEADER_ROW + len(frame)
-    for row in ["3", *(str(ASSUMPTIONS_HEADER_ROW + i) for i in range(1, len(frame) + 1))]:
-        cell = ws[f"B{row}"]
-        assert cell.font.color.rgb.endswith("0000FF"), row
-        assert cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb.endswith("FFF2CC"), row
-        assert not ws[f"A{row}"].font.color or not ws[f"A{row}"].font.color.rgb.endswith("0000FF")
+    assert [c.value for c in ws[ASSUMPTIONS_HEADER_ROW][:5]] == [
+        "Assumption", "key", "value", "unit", "source"]
+    rows = assumption_rows(ws)
+    assert sorted(rows) == sorted(frame["key"])
+    for record in frame.itertuples(index=False):
+        row = rows[record.key]
+        label = ws[f"A{row}"].value
+        assert label.endswith(record.description) and "_" not in label.split(":")[0], record.key
+        assert (ws[f"D{row}"].value, ws[f"H{row}"].value) == (record.unit, record.source)
+        assert ws[f"C{row}"].value == pytest.approx(float(record.value), rel=0, abs=0)
+    for cell in [ws["B3"], *(ws[f"C{row}"] for row in rows.values())]:
+        assert cell.font.color.rgb.endswith("0000FF"), cell.coordinate
+        assert cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb.endswith("FFF2CC"), cell.coordinate
+    for row in rows.values():
+        for column in "ABDEH":
+            font = ws[f"{column}{row}"].font
+            assert not font.color or not font.color.rgb.endswith("0000FF"), f"{column}{row}"
+
+
+def test_assumptions_formats_rates_and_shares_as_percentages(book: Workbook) -> None:
+    """A rate or share shows as a percentage (0.62 shows 62.0%, the cell still holds 0.62);
+    tonnes and prices with thousands separators, ratios as plain decimals."""
+    ws = book[ASSUMPTIONS]
+    rows = assumption_rows(ws)
+    cell = ws[f"C{rows['power_battery_share_2023']}"]
+    assert (cell.value, cell.number_format) == (0.62, "0.0#%")
+    expected = {"anode_growth_2025": "0.0#%", "china_share_change_per_year_forecast": "0.0#%",
+                "high.anode_cagr_2025_2030": "0.0#%", "anode_world_kt_2023": "#,##0.0",
+                "capacity_kt_baolai_bio": "#,##0.0", "petroleum_price_usd_per_t_2023": "#,##0.0",
+                "coke_per_anode_t": "0.0##", "coal_price_ratio": "0.0##"}
+    assert {key: ws[f"C{rows[key]}"].number_format for key in expected} == expected
+    units = dict(zip(MODEL.assumptions()["key"], MODEL.assumptions()["unit"], strict=True))
+    for key, row in rows.items():  # every rate and share, whatever its key
+        if units[key] in ("rate", "share", "share/yr"):
+            assert ws[f"C{row}"].number_format.endswith("%"), key
+
+
+def test_assumptions_are_grouped_by_theme_under_heading_rows_the_table_skips(book: Workbook) -> None:
+    """Each theme has one heading row (text in the label column only, so the functions skip it);
+    the scenario rows come last under their own heading."""
+    ws = book[ASSUMPTIONS]
+    rows = assumption_rows(ws)
+    headings = [row for row in range(ASSUMPTIONS_HEADER_ROW + 1, ws.max_row + 1)
+                if row not in rows.values() and ws[f"A{row}"].value]
+    titles = [ws[f"A{row}"].value for row in headings]
+    assert titles[0].startswith("Demand") and titles[-1].startswith("Scenarios")
+    assert len(titles) == len(set(titles)) == 6
+    for row in headings:
+        assert all(ws.cell(row, column).value is None for column in range(2, 6)), row
+    assert headings[0] == ASSUMPTIONS_HEADER_ROW + 1
+    assert min(r for k, r in rows.items() if "." in k) > max(r for k, r in rows.items() if "." not in k)
+
+
+def test_high_and_low_cases_stand_beside_the_base_input(book: Workbook) -> None:
+    """High and Low read the value of the input's scenario rows (formulas, blank when the scenario
+    keeps the base)."""
+    ws = book[ASSUMPTIONS]
+    rows = assumption_rows(ws)
+    row = rows["petroleum_price_growth_forecast"]
+    assert (ws[f"F{ASSUMPTIONS_HEADER_ROW}"].value, ws[f"G{ASSUMPTIONS_HEADER_ROW}"].value) == ("High", "Low")
+    assert ws[f"F{row}"].value == f"=C{rows['high.petroleum_price_growth_forecast']}"
+    assert ws[f"G{row}"].value == f"=C{rows['low.petroleum_price_growth_forecast']}"
+    assert ws[f"F{row}"].number_format == "0.0#%"
+    assert ws[f"F{rows['coke_per_anode_t']}"].value is None
 
 
 def test_scenario_cell_offers_every_scenario_in_a_list(book: Workbook) -> None:
-    """The scenario selector B3 holds "base" and a data-validation list of the model's scenarios."""
+    """The scenario selector B3 holds "base" and a list of the model's scenarios that warns on
+    another name instead of refusing it (a scenario just defined with name.key rows)."""
     ws = book[ASSUMPTIONS]
     assert ws["B3"].value == "base"
     (validation,) = ws.data_validations.dataValidation
     assert validation.type == "list" and str(validation.sqref) == "B3"
     assert validation.formula1 == '"' + ",".join(MODEL.scenarios) + '"' == '"base,high,low"'
-    assert validation.showErrorMessage
+    assert validation.showErrorMessage and validation.errorStyle == "warning"
+
+
+def test_scenario_list_keeps_within_excels_255_characters() -> None:
+    """Twelve scenarios of 31-character names do not fit Excel's 255-character list: the list
+    keeps base and as many as fit, in order (the others are still accepted, with a warning)."""
+    names = [f"s{i:02d}" + "x" * 28 for i in range(12)]
+    listed = scenario_validation(names).formula1.strip('"').split(",")
+    assert listed == ["base", *names[:len(listed) - 1]]
+    assert len(",".join(listed)) <= 255 < len(",".join(["base", *names[:len(listed)]]))
+
+
+def test_sources_link_every_cited_address(book: Workbook) -> None:
+    """A Sources row whose provenance cites source:<address> links to https://<address>."""
+    ws = book[SOURCES]
+    linked = 0
+    for row in range(5, ws.max_row + 1):
+        provenance = str(ws[f"D{row}"].value or "")
+        link = ws[f"E{row}"]
+        if "source:" in provenance and link.value:
+            assert link.hyperlink.target.startswith("https://"), row
+            assert link.hyperlink.target[len("https://"):] in provenance, row
+            linked += 1
+    assert linked > 100
+    row = next(r for r in range(5, ws.max_row + 1) if ws[f"B{r}"].value == "coke_per_anode_t")
+    assert ws[f"E{row}"].hyperlink.target == (
+        "https://pmarketresearch.com/chemi/petroleum-crude-oil-market/acicular-pitch-coke-market")
+    assert ws[f"E{row}"].value == "pmarketresearch.com (+2)"
 
 
 def test_defined_names_point_at_inputs_and_key_outputs(book: Workbook, committed_values: Workbook) -> None:
     """Scenario, AssumptionsTable and key outputs are workbook names; outputs hold the model's figures."""
     names = {name: item.attr_text for name, item in book.defined_names.items()}
-    last = ASSUMPTIONS_HEADER_ROW + len(MODEL.assumptions())
+    last = max(assumption_rows(book[ASSUMPTIONS]).values())
+    assert last == ASSUMPTIONS_HEADER_ROW + len(MODEL.assumptions()) + 6  # and 6 heading rows
     assert names["Scenario"] == "Assumptions!$B$3"
-    assert names["AssumptionsTable"] == f"Assumptions!$A${ASSUMPTIONS_HEADER_ROW}:$D${last}"
+    assert names["AssumptionsTable"] == f"Assumptions!$B${ASSUMPTIONS_HEADER_ROW}:$E${last}"
     assert names["MasterCheck"] == "Checks!$B$2"
     outputs = {"Revenue2023": MODEL.value("Global", BASE_YEAR, "revenue"),
                "Revenue2030": MODEL.value("Global", LAST_YEAR, "revenue"),
@@ -261,7 +344,7 @@ def test_every_sheet_prints_fit_to_width_and_scrolls_with_frozen_panes(book: Wor
         assert book[name].freeze_panes == "B3", name
         assert book[name].print_title_rows == "$1:$2", name
     assert book[CHECKS].freeze_panes == "B5"
-    assert book[ASSUMPTIONS].freeze_panes == f"B{ASSUMPTIONS_HEADER_ROW + 1}"
+    assert book[ASSUMPTIONS].freeze_panes == f"C{ASSUMPTIONS_HEADER_ROW + 1}"
     assert book[SOURCES].freeze_panes == "A5"
     for name in SHEETS:  # one scale for every report sheet: the timeline A:N
         last_row = int(book[name].print_area.rsplit("$", 1)[1])
@@ -304,6 +387,55 @@ def test_sections_carry_the_issue_charts(book: Workbook) -> None:
     for name in ("4 By type", "5 By application", "6 By region"):
         pie = next(c for c in book[name]._charts if isinstance(c, PieChart))
         assert f"${year_column(BASE_YEAR)}$" in pie.series[0].val.numRef.f  # the 2023 column
+
+
+def test_tornado_tables_name_drivers_in_words_with_units_and_formatted_values(
+        committed_values: Workbook) -> None:
+    """Every tornado row of Scenarios & Risk shows its driver's name (no assumption key), a unit,
+    and its P10 / P90 as text in the unit's format: petroleum_price_growth_forecast's P10 is
+    -1.41% (the function's -0.0141), not -0.014."""
+    ws = committed_values[layout.RISK_SHEET]
+    keys = set(MODEL.assumptions()["key"])
+    headers = [r for r in range(1, ws.max_row + 1) if ws[f"A{r}"].value == "Driver"]
+    assert len(headers) == 6
+    names = 0
+    for header in headers:
+        assert [ws.cell(header, c).value for c in range(3, 10)] == [
+            "Low value (P10)", "High value (P90)", ws[f"E{header}"].value, ws[f"F{header}"].value,
+            "Swing", "Low - base", "High - base"]
+        assert ws[f"E{header}"].value.endswith(" at low") and ws[f"F{header}"].value.endswith(" at high")
+        row = header + 1
+        while isinstance(ws[f"A{row}"].value, str) and not ws[f"A{row}"].value.startswith("Base"):
+            label, unit = ws[f"A{row}"].value, ws[f"B{row}"].value
+            assert label not in keys and "_" not in label and " " in label, (row, label)
+            assert unit in ("%", "pts/yr", "multiple", "t/t", "kt", "US$/t"), (row, unit)
+            if unit in ("%", "pts/yr"):
+                assert ws[f"C{row}"].value.endswith("%") and ws[f"D{row}"].value.endswith("%"), row
+            names += 1
+            row += 1
+    assert names >= 30
+    row = next(r for r in range(1, ws.max_row + 1)
+               if ws[f"A{r}"].value == "Petroleum-based price growth per year 2025-2030")
+    assert (ws[f"B{row}"].value, ws[f"C{row}"].value) == ("%", "-1.41%")
+
+
+def test_risk_notes_name_the_correlated_drivers_in_words(book: Workbook) -> None:
+    """R.9 names the correlated pair by their descriptions, not by their keys."""
+    ws = book[layout.RISK_SHEET]
+    row = next(r for r in range(1, ws.max_row + 1) if ws[f"A{r}"].value == "Correlation")
+    text = next(c.value for c in ws[row][1:] if c.value)
+    assert text.startswith("World anode growth per year 2026-2030 and Petroleum-based price growth "
+                           "per year 2025-2030: 0.5 (derived:")
+
+
+def test_fan_chart_legend_has_no_entry_without_a_swatch(book: Workbook) -> None:
+    """The fan's invisible P10 base area is deleted from the legend; the band says P10-P90."""
+    (fan,) = [c for c in book[layout.RISK_SHEET]._charts if isinstance(c, AreaChart)]
+    base, band = fan.series
+    assert base.graphicalProperties.noFill  # the invisible base the band stands on
+    assert [(e.idx, e.delete) for e in fan.legend.legendEntry] == [(0, True)]
+    ws = book[layout.RISK_SHEET]
+    assert ws[band.tx.strRef.f.split("!")[1].replace("$", "")].value == "P10-P90 band (width)"
 
 
 def test_charts_cover_no_cell() -> None:

@@ -774,13 +774,13 @@ def build_book(model: Model, book: Workbook | None = None) -> Workbook:
     writer.place(sheets)
     worksheets = [book.create_sheet(sheet.spec.name) for sheet in sheets]
     assumptions = book.create_sheet(ASSUMPTIONS)
-    write_assumptions(assumptions, model, book)
+    assumption_rows = write_assumptions(assumptions, model, book)
     for sheet, ws in zip(sheets, worksheets, strict=True):
         writer.write_sheet(sheet, ws)
     # after the report sheets (it reads 8's capacity table), before Checks (which list its calls)
     write_summary(book.create_sheet(SUMMARY, 1), model, writer.call, writer.tables,
                   writer.scenario_rows)
-    write_sources(book.create_sheet(SOURCES), model)
+    write_sources(book.create_sheet(SOURCES), model, assumption_rows)
     writer.write_checks(book.create_sheet(CHECKS))
     if conf is None:
         conf = book.create_sheet(CONF)

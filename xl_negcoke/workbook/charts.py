@@ -8,6 +8,7 @@ from __future__ import annotations
 from openpyxl.chart import AreaChart, BarChart, LineChart, PieChart, Reference
 from openpyxl.chart.data_source import NumFmt
 from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.legend import LegendEntry
 from openpyxl.chart.marker import DataPoint
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet
@@ -49,6 +50,8 @@ def _risk_chart(ws: Worksheet, kind: str, payload: object) -> BarChart | AreaCha
         line.series[1].graphicalProperties.line.dashStyle = "dash"
         line.set_categories(categories)
         area += line
+        # the band's invisible base (P10) has no swatch: it leaves the legend, the band says it
+        area.legend.legendEntry = [LegendEntry(idx=0, delete=True)]
         area.title = styles.chart_title(f"Global revenue, P{block.percentiles[0]}-"
                                         f"P{block.percentiles[-1]} band and base")
         styles.style_axes(area, layout.UNITS[block.metric])
@@ -59,7 +62,7 @@ def _risk_chart(ws: Worksheet, kind: str, payload: object) -> BarChart | AreaCha
     bars.grouping = "clustered"
     bars.overlap = 100
     bars.gapWidth = 40
-    data = Reference(ws, min_col=7, max_col=8, min_row=header, max_row=last_row)
+    data = Reference(ws, min_col=8, max_col=9, min_row=header, max_row=last_row)  # H:I
     bars.add_data(data, titles_from_data=True)
     bars.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last_row))
     bars.x_axis.scaling.orientation = "maxMin"  # the largest swing at the top

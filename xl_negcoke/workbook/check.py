@@ -40,6 +40,7 @@ from xl_negcoke.workbook.refresh.anchors import (
     move_book,
     moved_record,
 )
+from xl_negcoke.workbook.sheets import assumption_columns
 from xl_negcoke.workbook.summary import SUMMARY, placements
 from xl_negcoke.workbook.tampering import overridden_cells, stamp_problems
 from xl_negcoke.workbook.template import owned_book
@@ -87,12 +88,15 @@ def _read_inputs(data: bytes) -> _Inputs:
         scenario = ws["B3"].value
         overrides: dict[str, object] = {}
         rows: list[tuple[str, object, object]] = []
-        for number, (key, value) in enumerate(ws.iter_rows(
-                min_row=ASSUMPTIONS_HEADER_ROW + 1, min_col=1, max_col=2, values_only=True),
-                start=ASSUMPTIONS_HEADER_ROW + 1):
+        key_column, value_column = assumption_columns(ws)
+        for number, cells in enumerate(ws.iter_rows(
+                min_row=ASSUMPTIONS_HEADER_ROW + 1, max_col=max(key_column, value_column),
+                values_only=True), start=ASSUMPTIONS_HEADER_ROW + 1):
+            key = cells[key_column - 1] if len(cells) >= key_column else None
+            value = cells[value_column - 1] if len(cells) >= value_column else None
             if isinstance(key, str) and key.strip():
                 overrides[key.strip()] = value
-                rows.append((f"{ASSUMPTIONS}!A{number}", key, value))
+                rows.append((f"{ASSUMPTIONS}!{get_column_letter(key_column)}{number}", key, value))
         check_rows: dict[int, tuple[str, object]] = {}
         if CHECKS in book.sheetnames:
             last = book[CHECKS].iter_rows(min_row=CHECKS_HEADER_ROW + 1, values_only=True)

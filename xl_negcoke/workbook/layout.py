@@ -7,6 +7,7 @@ never cell addresses; the writer places them on one timeline (2019 in column B o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from xl_negcoke.model import BASE_YEAR, FIRST_YEAR, LAST_YEAR, Model
@@ -22,6 +23,8 @@ PRICE_NOTES = {
     "region": "China's domestic or the seaborne price, the mix average of the types; a region "
               "without volume shows the seaborne price",
 }
+LABEL_LIMIT = 60  # characters of a driver's name before it is cut at its first comma
+EXPLANATION_LIMIT = 40  # characters after ":" kept in a driver's name ("share of ... anodes")
 METRIC_TITLES = {"revenue": "Revenue", "volume": "Sales volume", "price": "Average price",
                  "capacity": "Capacity"}
 
@@ -407,7 +410,8 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
             Tornado(f"R.8 What moves {BASE_YEAR + 1} capacity: the refiners' anode shares set the top "
                     "five, and report S6 the total (kt/yr)", "Global", BASE_YEAR + 1, "capacity"),
             Text("R.9 How the draws are made", (
-                ("Correlation", "; ".join(f"{c.key} and {c.with_key}: {c.correlation:g} "
+                ("Correlation", "; ".join(f"{_driver_name(model, c.key)} and "
+                                          f"{_driver_name(model, c.with_key)}: {c.correlation:g} "
                                           f"({c.source})" for c in model.dataset.correlations)
                  or "none: every driver is drawn independently"),
                 ("Drivers", "Every range is in uncertainty.csv (Sources); the other drivers are "
@@ -416,3 +420,23 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
             )),
         )),
     )
+
+
+def driver_label(description: str) -> str:
+    """A driver's name for the tornado: its assumption's description without the parenthesised
+    notes, up to the first ";", without a long explanation after ":" ("...: the growth of ...")
+    and, when still long and without a colon, up to its first comma."""
+    text = re.sub(r"\s*\([^()]*\)", "", description).split(";")[0].strip()
+    name, colon, rest = text.partition(":")
+    if colon and len(rest.strip()) > EXPLANATION_LIMIT:
+        text = name.strip()
+    if len(text) > LABEL_LIMIT and ", " in text and ":" not in text:
+        text = text.split(", ")[0].strip()
+    return text
+
+
+def _driver_name(model: Model, key: str) -> str:
+    """A driver's name from its assumption's description (its key when it has none)."""
+    frame = model.assumptions()
+    described = dict(zip(frame["key"], frame["description"], strict=True))
+    return driver_label(described[key]) if key in described else key

@@ -39,11 +39,20 @@ BODY = Font(name="Calibri", size=10)
 LINK = Font(name="Calibri", size=10, color="0563C1", underline="single")
 INPUT = Font(name="Calibri", size=10, color="0000FF")  # inputs: blue font
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")  # on a pale fill
+SECTION = Font(name="Calibri", size=11, bold=True, color="1F3864")  # a theme's heading row
+SECTION_FILL = PatternFill("solid", fgColor="DDEBF7")
+KEY = Font(name="Calibri", size=8, color="7F7F7F")  # an assumption key beside its label
+NOTE = Font(name="Calibri", size=8, color="404040")  # provenance text
+NOTE_CHARS = 1.5  # characters of NOTE text per character of 10 pt text in a width
 CHECK_OK_FILL = PatternFill("solid", fgColor="E2EFDA")
 WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 RIGHT = Alignment(horizontal="right")
 LEFT = Alignment(horizontal="left")
+WRAP_INDENT = Alignment(wrap_text=True, vertical="top", indent=1)
+PROVENANCE = Alignment(wrap_text=True, vertical="top", indent=2)
+TOP_RIGHT = Alignment(vertical="top", horizontal="right")
+HEADER_WRAP = Alignment(wrap_text=True, vertical="bottom", horizontal="right")
 WRAP_LEFT = Alignment(wrap_text=True, vertical="top", horizontal="left")
 
 LABEL_WIDTH = 40

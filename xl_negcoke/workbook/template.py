@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from xl_negcoke.errors import WorkbookError
 from xl_negcoke.model import Model
-from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, build_book
+from xl_negcoke.workbook.build import ASSUMPTIONS, build_book
 from xl_negcoke.workbook.files import atomic_write_all, book_bytes, real_path, replaceable
 from xl_negcoke.workbook.ownership import record_book, write_record
 from xl_negcoke.workbook.recalc import evaluate, require_evaluated, with_cached_values
+from xl_negcoke.workbook.sheets import assumption_columns, assumption_rows
 from xl_negcoke.workbook.trust import build_when
 
 TEMPLATE_NAME = "negative-coke-outlook-2024-2030"
@@ -61,10 +63,10 @@ def owned_book(model: Model, book: Workbook | None = None) -> Workbook:
 def input_cells(book: Workbook) -> dict[str, set[str]]:
     """The cells an analyst is meant to edit: the scenario and every assumption value."""
     ws = book[ASSUMPTIONS]
+    _key_column, value_column = assumption_columns(ws)
     cells = {"B3"}
-    for row in range(ASSUMPTIONS_HEADER_ROW + 1, ws.max_row + 1):
-        if ws.cell(row, 1).value is not None:
-            cells.add(f"B{row}")
+    for row in assumption_rows(ws).values():
+        cells.add(f"{get_column_letter(value_column)}{row}")
     return {ASSUMPTIONS: cells}
 
 

@@ -43,6 +43,12 @@ from xl_negcoke.workbook.refresh.splice import (
     user_sheet_titles,
     without_cells,
 )
+from xl_negcoke.workbook.sheets import (
+    assumption_columns,
+    assumption_rows,
+    scenario_validation,
+    scenarios_in,
+)
 from xl_negcoke.workbook.template import input_cells, owned_book, quickstart_path
 
 
@@ -144,10 +150,28 @@ def cell_value(ws: Worksheet, coordinate: str) -> object:
 def _copy_cell(source: Cell, target: Cell) -> None:
     target.value = source.value
     target.data_type = source.data_type  # a text starting with = stays text
-    if source.has_style:
+    if source.has_style and source.parent.parent is target.parent.parent:
         target._style = copy.copy(source._style)
+    elif source.has_style:  # another workbook: its style indexes mean nothing here
+        _copy_style(source, target)
     if source.hyperlink:  # the analyst's own link on a model cell stays when the model has none
         target.hyperlink = copy.copy(source.hyperlink)
+
+
+def _copy_style(source: Cell, target: Cell) -> None:
+    """The style of a cell of another workbook (the fresh template), by value: the workbook
+    finds or adds each font, fill, border and alignment, so a template whose styles grew since
+    the workbook was built (a new layout) never points past the workbook's style tables. Each
+    distinct style is resolved once (remembered on the target workbook, which outlives no
+    refresh)."""
+    book = target.parent.parent
+    resolved = book.__dict__.setdefault("_negcoke_styles", {})
+    key = (source.parent.parent, tuple(source._style))
+    if key not in resolved:
+        for name in ("font", "fill", "border", "alignment", "protection", "number_format"):
+            setattr(target, name, copy.copy(getattr(source, name)))
+        resolved[key] = copy.copy(target._style)
+    target._style = copy.copy(resolved[key])
 
 
 def _block_cells(ref: str) -> list[str]:
@@ -162,15 +186,85 @@ def _user_inputs(user: Workbook, record: Record) -> tuple[dict[str, object], obj
     ws = user[ASSUMPTIONS]
     recorded = record.inputs.get(ASSUMPTIONS, {})
     changed: dict[str, object] = {}
+    key_column, value_column = assumption_columns(ws)  # the workbook's own layout, old or new
     for row in range(ASSUMPTIONS_HEADER_ROW + 1, ws.max_row + 1):
-        key, value = cell_value(ws, f"A{row}"), cell_value(ws, f"B{row}")
-        coordinate = f"B{row}"
+        key = ws.cell(row, key_column).value
+        coordinate = f"{get_column_letter(value_column)}{row}"
+        value = cell_value(ws, coordinate)
         if isinstance(key, str) and coordinate in recorded and \
                 record.digest(value) != recorded[coordinate]:
             changed[key] = value
     scenario = cell_value(ws, "B3")
     edited = scenario if record.digest(scenario) != recorded.get("B3") else None
     return changed, edited
+
+
+@dataclass
+class _OwnRows:
+    """The analyst's own rows of AssumptionsTable in a workbook whose Assumptions sheet has an
+    older column layout: lifted out before the new layout is written, put back below it."""
+
+    shift: int  # columns to move right (new key column - old key column)
+    rows: list[list[tuple[int, Cell]]] = field(default_factory=list)  # (column, detached copy)
+    in_table: list[bool] = field(default_factory=list)  # each row: inside AssumptionsTable
+
+
+def _lift_own_rows(user: Workbook, fresh: Workbook, record: Record) -> _OwnRows | None:
+    """When the new template puts the key in another column than the workbook has it, take the
+    analyst's rows (a text in the key column the template does not own: their scenario rows,
+    inside AssumptionsTable or below it) out of the sheet, and clear the old inputs the new
+    layout does not overwrite."""
+    if ASSUMPTIONS not in user.sheetnames or ASSUMPTIONS not in fresh.sheetnames:
+        return None
+    ours, theirs = user[ASSUMPTIONS], fresh[ASSUMPTIONS]
+    old_key, _old_value = assumption_columns(ours)
+    new_key, _new_value = assumption_columns(theirs)
+    if old_key == new_key:
+        return None
+    lifted = _OwnRows(new_key - old_key)
+    table = _RANGE_END.match(user.defined_names[ASSUMPTIONS_NAME].attr_text or "") \
+        if ASSUMPTIONS_NAME in user.defined_names else None
+    last = int(table.group(2)) if table else ASSUMPTIONS_HEADER_ROW
+    for row in range(ASSUMPTIONS_HEADER_ROW + 1, ours.max_row + 1):
+        key = ours.cell(row, old_key)
+        if record.owns(ASSUMPTIONS, key.coordinate) or not isinstance(key.value, str) \
+                or not key.value.strip():
+            continue
+        cells = []
+        for cell in ours[row]:
+            if cell.value is not None and not record.owns(ASSUMPTIONS, cell.coordinate):
+                copied = Cell(ours)
+                _copy_cell(cell, copied)
+                cells.append((cell.column, copied))
+                cell.value = None
+        lifted.rows.append(cells)
+        lifted.in_table.append(row <= last)
+    for coordinate in record.inputs.get(ASSUMPTIONS, {}):
+        if coordinate != "B3" and cell_value(theirs, coordinate) is None:
+            ours[coordinate].value = None  # an old value cell where the new layout has none
+    return lifted
+
+
+def _place_own_rows(user: Workbook, fresh: Workbook, lifted: _OwnRows | None,
+                    plan: RefreshPlan) -> int | None:
+    """Put the lifted rows below the new table (their columns moved with the key, in their
+    order); return the last row AssumptionsTable must now reach (None: no row of the table was
+    lifted)."""
+    if lifted is None or not lifted.rows:
+        return None
+    ws = user[ASSUMPTIONS]
+    key_column = assumption_columns(ws)[0]
+    ours = _RANGE_END.match(fresh.defined_names[ASSUMPTIONS_NAME].attr_text or "")
+    row = int(ours.group(2)) if ours else ws.max_row
+    table_end = None
+    for cells, in_table in zip(lifted.rows, lifted.in_table, strict=True):
+        row += 1
+        for column, copied in cells:
+            _copy_cell(copied, ws.cell(row, column + lifted.shift))
+        key = ws.cell(row, key_column).value
+        plan.kept_inputs.append(f"row {key} (moved to {ASSUMPTIONS} row {row}, the new layout)")
+        table_end = row if in_table else table_end
+    return table_end
 
 
 def _array_results(ws: Worksheet) -> set[str]:
@@ -420,6 +514,7 @@ def refreshed_book(data: bytes, model: Model, reset_inputs: bool = False, user_c
     plan.user_sheets = [s for s in user.sheetnames if s not in record.sheets and s != RECORD_SHEET]
     _refuse_taken_names(plan.user_sheets, fresh)
     before = _snapshot(user, record, fresh)
+    lifted = _lift_own_rows(user, fresh, record)
     previous: str | None = None
     for fresh_ws in fresh.worksheets:
         if fresh_ws.title == RECORD_SHEET:
@@ -432,9 +527,10 @@ def refreshed_book(data: bytes, model: Model, reset_inputs: bool = False, user_c
             ours = user[fresh_ws.title]
         _refresh_sheet(ours, fresh_ws, record, plan, added, overwrite_edits)
         previous = fresh_ws.title
+    own_rows_end = _place_own_rows(user, fresh, lifted, plan)
     _restore_inputs(user, changed, scenario, reset_inputs, plan)
-    _refresh_names(user, fresh, record)
-    _refresh_validations(user, fresh)
+    _refresh_names(user, fresh, record, own_rows_end)
+    _refresh_validations(user)
     plan.record = _merged_record(fresh, plan)
     plan.record.shifts = shifts
     write_record(user, plan.record)
@@ -467,14 +563,15 @@ def _refuse_taken_names(user_sheets: list[str], fresh: Workbook) -> None:
 def _restore_inputs(user: Workbook, changed: dict[str, object], scenario: object,
                     reset: bool, plan: RefreshPlan) -> None:
     ws = user[ASSUMPTIONS]
-    rows = {ws.cell(r, 1).value: r for r in range(ASSUMPTIONS_HEADER_ROW + 1, ws.max_row + 1)}
+    rows = assumption_rows(ws)
+    _key_column, value_column = assumption_columns(ws)
     for key, value in changed.items():
         if key not in rows:
             plan.dropped_inputs.append(f"{key} = {value!r}")
         elif reset:
             plan.reset_inputs.append(f"{key} (was {value!r})")
         else:
-            ws.cell(rows[key], 2).value = value
+            ws.cell(rows[key], value_column).value = value
             plan.kept_inputs.append(f"{key} = {value!r}")
     if scenario is not None:
         if reset:
@@ -484,11 +581,15 @@ def _restore_inputs(user: Workbook, changed: dict[str, object], scenario: object
             plan.kept_inputs.append(f"Scenario = {scenario!r}")
 
 
-def _refresh_names(user: Workbook, fresh: Workbook, record: Record) -> None:
+def _refresh_names(user: Workbook, fresh: Workbook, record: Record,
+                   own_rows_end: int | None = None) -> None:
     for name in record.names:
         if name in user.defined_names and name not in fresh.defined_names:
             del user.defined_names[name]
     extended = _extended_assumptions(user, fresh, record)
+    if own_rows_end is not None:  # the analyst's rows moved below the new layout's table
+        ours = _RANGE_END.match(fresh.defined_names[ASSUMPTIONS_NAME].attr_text or "")
+        extended = f"{ours.group(1)}{own_rows_end}" if ours else None
     for name, definition in fresh.defined_names.items():
         if name in user.defined_names and name not in record.names:
             continue  # the analyst's own name of the same spelling wins
@@ -507,21 +608,22 @@ def _extended_assumptions(user: Workbook, fresh: Workbook, record: Record) -> st
         return None
     theirs = _RANGE_END.match(user.defined_names[ASSUMPTIONS_NAME].attr_text or "")
     ours = _RANGE_END.match(fresh.defined_names[ASSUMPTIONS_NAME].attr_text or "")
-    rows = [int(c[1:]) for c in record.inputs.get(ASSUMPTIONS, {}) if c.startswith("B") and c != "B3"]
+    rows = [coordinate_to_tuple(c)[0] for c in record.inputs.get(ASSUMPTIONS, {}) if c != "B3"]
     if not theirs or not ours or not rows or int(theirs.group(2)) <= max(rows):
         return None
     last = max(int(theirs.group(2)), int(ours.group(2)))
     return f"{ours.group(1)}{last}" if last > int(ours.group(2)) else None
 
 
-def _refresh_validations(user: Workbook, fresh: Workbook) -> None:
-    """The scenario list on Assumptions!B3 follows the new scenarios; other validations stay."""
-    ours, theirs = user[ASSUMPTIONS], fresh[ASSUMPTIONS]
+def _refresh_validations(user: Workbook) -> None:
+    """The scenario list on Assumptions!B3 follows the scenarios the workbook's table defines
+    (the dataset's and the analyst's own rows); other validations stay."""
+    ours = user[ASSUMPTIONS]
     ours.data_validations.dataValidation = [
         v for v in ours.data_validations.dataValidation if "B3" not in str(v.sqref).split()]
-    for validation in theirs.data_validations.dataValidation:
-        if "B3" in str(validation.sqref).split():
-            ours.add_data_validation(copy.copy(validation))
+    validation = scenario_validation(scenarios_in(ours))
+    ours.add_data_validation(validation)
+    validation.add("B3")
 
 
 def _merged_record(fresh: Workbook, plan: RefreshPlan) -> Record:
