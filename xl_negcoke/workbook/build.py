@@ -540,7 +540,7 @@ class _Writer(RiskBlocks):
             row += 1
             ws[f"A{row}"] = "Business overview"
             ws[f"A{row}"].alignment = styles.TOP
-            self.call(ws, f"B{row}", negcoke("COMPANY", company, "overview", live=False))
+            self.call(ws, f"B{row}", negcoke("COMPANY", company, "overview", BASE_YEAR))
             _long_text(ws, sheet, row, None, self.model.company(company, "overview"))
             row += 1
             ws[f"A{row}"] = "Key news"
