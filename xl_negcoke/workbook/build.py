@@ -186,7 +186,7 @@ class _Writer(RiskBlocks):
         if isinstance(block, layout.Concentration):
             return 1 + len(block.counts)
         if isinstance(block, layout.Profiles):
-            return 1 + len(self.companies) * (7 + len(block.tables))
+            return 1 + len(self.companies) * (8 + len(block.tables))
         if isinstance(block, layout.Ratio):
             return 2 + len(self.tables[block.numerator].rows)
         if isinstance(block, layout.Claims):
@@ -396,7 +396,7 @@ class _Writer(RiskBlocks):
 
     def _write_headlines(self, ws: Worksheet, block: layout.Headlines, top: int,
                          sheet: _Sheet) -> None:
-        """Compact: a figure a row, its value in column B (the label says the year and unit)."""
+        """Compact: a figure a row, its value in VALUE_COLUMN (the label says the year and unit)."""
         header = top + 1
         ws[f"A{header}"] = "Figure"
         ws[f"{VALUE_COLUMN}{header}"] = "Value"
@@ -547,6 +547,12 @@ class _Writer(RiskBlocks):
             ws[f"A{row}"].alignment = styles.TOP
             self.call(ws, f"B{row}", negcoke("COMPANY", company, "news", BASE_YEAR))
             _long_text(ws, sheet, row, None, self.model.company(company, "news", BASE_YEAR))
+            row += 1
+            ws[f"A{row}"] = "Sources"  # where the facts above come from
+            ws[f"A{row}"].alignment = styles.TOP
+            self.call(ws, f"B{row}", negcoke("SOURCE", company, live=False))
+            _long_text(ws, sheet, row, None, self.model.source(company))
+            ws[f"B{row}"].font = styles.SUBTITLE
             row += 1
             first = self.tables[block.tables[0]]
             ws[f"A{row}"] = "Figures"
