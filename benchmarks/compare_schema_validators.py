@@ -65,8 +65,10 @@ def write(folder: Path) -> None:
     from xl_negcoke.workbook.files import book_bytes
 
     folder.mkdir(parents=True, exist_ok=True)
-    for suffix in (".xlsx", ".xlsm"):
-        shutil.copy(COMMITTED.with_suffix(suffix), folder / f"build{suffix}")
+    from xl_negcoke.workbook import FILE_NAMES
+
+    for suffix, name in FILE_NAMES.items():
+        shutil.copy(COMMITTED.parent / name, folder / f"build{suffix}")
     assert main(["recalc", str(folder / "build.xlsx"), "--out", str(folder / "recalc.xlsx")]) == 0
     assert main(["snapshot", str(folder / "build.xlsx"), "--out", str(folder / "snapshot.xlsx"),
                  "--as-of", "2024-06-30"]) == 0

@@ -22,6 +22,7 @@ from xl_negcoke import udfs
 from xl_negcoke.errors import DataError
 from xl_negcoke.model import load_dataset, load_model
 from xl_negcoke.model.dataset import DEFAULT_DATA_DIR
+from xl_negcoke.workbook import FILE_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "workbooks" / "negative-coke-outlook-2024-2030.xlsx"
@@ -654,7 +655,7 @@ def hostile_build(hostile_data: Path, tmp_path_factory) -> Path:
 def test_build_writes_every_payload_as_text_in_both_workbooks(hostile_build, suffix):
     """Build from data whose texts start with =, +, -, @ or a tab: in both workbooks every one
     is a text cell and no formula carries a payload."""
-    assert_payloads_are_text(hostile_build / f"negative-coke-outlook-2024-2030{suffix}")
+    assert_payloads_are_text(hostile_build / FILE_NAMES[suffix])
 
 
 def test_refresh_with_the_data_writes_every_payload_as_text(hostile_data, tmp_path):

@@ -239,3 +239,18 @@ def test_committed_workbook_recalculated_on_load_falls_back_to_its_cache(recalcu
     converted = recalculated_in_libreoffice["committed"]
     assert assert_tables_equal_the_model(converted, tables) > 1500
     assert error_cells(converted) == []
+
+
+def test_libreoffice_agrees_on_the_exit_and_the_checks(recalculated_in_libreoffice):
+    """Recalculated on load by LibreOffice, the native formulas agree with the build's engine:
+    Mitsubishi Chemical's capacity CAGR (2030 capacity 0: its plant closes after 2027) reads
+    "exit", every check's status reads OK and the master check is TRUE (1 in LibreOffice)."""
+    from xl_negcoke.workbook.build import CHECKS, template_tables
+
+    book = load_workbook(recalculated_in_libreoffice["committed"], data_only=True)
+    placed = template_tables(MODEL)["company.capacity"]
+    assert book[placed.sheet][f"N{placed.rows['Mitsubishi Chemical']}"].value == "exit"
+    checks = book[CHECKS]
+    statuses = [checks[f"O{r}"].value for r in range(5, checks.max_row + 1) if checks[f"A{r}"].value]
+    assert len(statuses) > 60 and set(statuses) == {"OK"}
+    assert checks["B2"].value in (True, 1)

@@ -267,3 +267,27 @@ def test_a_long_summary_is_cut_to_what_a_message_box_shows(tmp_path: Path) -> No
     prompt = book.app.alerts[0][0]
     assert len(prompt) <= macros.ALERT_CHARACTERS
     assert prompt.splitlines()[-1].startswith("... and ") and prompt.splitlines()[-1].endswith(" more lines")
+
+
+def test_samplecall_imports_the_module_beside_the_xlsm_and_its_main_refreshes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the quickstart's SampleCall runs for the committed .xlsm: `import negcoke_outlook;
+    negcoke_outlook.main()` with the workbook's folder on the path; main() refreshes the calling
+    book (xlwings.Book.caller()) through xl_negcoke.macros."""
+    import importlib
+
+    from xl_negcoke.workbook import FILE_NAMES
+
+    workbooks = Path(__file__).resolve().parents[1] / "workbooks"
+    stem = FILE_NAMES[".xlsm"].removesuffix(".xlsm")  # what SampleCall's Left(Name, ...) gives
+    assert stem == "negcoke_outlook"
+    monkeypatch.syspath_prepend(str(workbooks))
+    monkeypatch.delitem(sys.modules, stem, raising=False)
+    module = importlib.import_module(stem)
+    assert Path(module.__file__).parent == workbooks
+    calls: list[tuple[object, bool]] = []
+    monkeypatch.setattr(macros, "refresh_workbook",
+                        lambda book=None, reset_inputs=False: calls.append((book, reset_inputs)))
+    module.main()
+    assert calls == [(None, False)]  # None: refresh_workbook takes xlwings.Book.caller()
+    monkeypatch.delitem(sys.modules, stem, raising=False)

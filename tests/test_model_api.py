@@ -226,9 +226,10 @@ def test_table_of_a_region_totals_to_the_region(model):
 
 
 def test_table_of_price_totals_to_the_average_price(model):
-    """A price table's Total row is the global average price."""
+    """A price table's last row, "Average (volume-weighted)", is the global average price."""
     table = model.table("type", "price")
-    assert table.loc["Total", 2027] == model.value("Global", 2027, "price")
+    assert table.index[-1] == "Average (volume-weighted)"
+    assert table.loc["Average (volume-weighted)", 2027] == model.value("Global", 2027, "price")
 
 
 def test_table_returns_a_copy(model):

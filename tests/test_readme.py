@@ -13,10 +13,12 @@ from vba_source import subs, vba_modules
 import xl_negcoke
 import xl_negcoke.macros
 from xl_negcoke import udfs
+from xl_negcoke.workbook import FILE_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 TEMPLATE = ROOT / "workbooks" / "negative-coke-outlook-2024-2030"
+WORKBOOKS = ROOT / "workbooks"
 NUMBER_WORDS = {"eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
 
 
@@ -89,17 +91,21 @@ def test_readme_runpython_calls_name_functions_that_macros_offers():
 
 
 def test_readme_names_the_macros_the_xlsm_contains():
-    """The .xlsm's only macro outside xlwings's own module is SampleCall, as the README says,
-    and the RefreshModel the README shows is one the analyst adds, not one in the file."""
-    modules = vba_modules(TEMPLATE.with_suffix(".xlsm"))
+    """The .xlsm's only macro outside xlwings's own module is SampleCall, as the README says; it
+    imports the module named after the workbook, which is a valid module name (xlwings's
+    quickstart convention), and that module is committed beside the .xlsm."""
+    modules = vba_modules(WORKBOOKS / FILE_NAMES[".xlsm"])
     assert "xlwings" in modules and "RunPython" in modules["xlwings"]
     own = {name: subs(source) for name, source in modules.items()
            if name not in ("xlwings", "Dictionary")}
     assert own == {"Sheet1": [], "Sheet2": [], "Module1": ["SampleCall"], "ThisWorkbook": []}
-    assert "one macro of its own, `SampleCall`" in README
-    assert "There is no refresh macro in the file yet; add one once" in README
-    assert "negative-coke-outlook-2024-2030`, is not a valid Python module name" in README
-    assert not "negative-coke-outlook-2024-2030".isidentifier()
+    # SampleCall imports the workbook's name without its extension
+    assert 'RunPython "import " & mymodule & ";" & mymodule & ".main()"' in modules["Module1"]
+    assert "Left(ThisWorkbook.Name, (InStrRev(ThisWorkbook.Name" in modules["Module1"]
+    stem = FILE_NAMES[".xlsm"].removesuffix(".xlsm")
+    assert stem.isidentifier() and (WORKBOOKS / f"{stem}.py").is_file()
+    assert "one macro of its own, `SampleCall`, which runs" in README
+    assert f"the workbook is `{stem}.xlsm` and `xl-negcoke build`\nwrites `{stem}.py` beside it" in README
 
 
 def test_readme_progress_example_is_what_recalc_says_for_the_template():

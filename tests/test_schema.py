@@ -107,7 +107,7 @@ def written_files(recalculated_template, tmp_path_factory) -> dict[str, bytes]:
     (folder / "analyst.xlsx").write_bytes(analyst)
     files = {
         "build.xlsx": COMMITTED.with_suffix(".xlsx").read_bytes(),
-        "build.xlsm": COMMITTED.with_suffix(".xlsm").read_bytes(),
+        "build.xlsm": (ROOT / "workbooks" / "negcoke_outlook.xlsm").read_bytes(),
         "recalc.xlsx": recalculated,
         "snapshot.xlsx": snapshot_bytes(recalculated, "negative-coke-outlook-2024-2030.xlsx",
                                         dt.date(2024, 6, 30)),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from xl_negcoke import load_model
-from xl_negcoke.workbook import TEMPLATE_NAME, build_workbook
+from xl_negcoke.workbook import FILE_NAMES, MACRO_NAME, TEMPLATE_NAME, build_workbook
 from xl_negcoke.workbook.check import check_workbook
 from xl_negcoke.workbook.template import quickstart_path
 
@@ -36,7 +36,7 @@ def test_two_builds_are_byte_identical(built: dict[str, bytes], tmp_path: Path) 
     """Building twice gives the same bytes for the .xlsx and the .xlsm (fixed zip and docProps times)."""
     again = {item.path.suffix: item.path.read_bytes()
              for item in build_workbook(MODEL, tmp_path, recalculate=False)}
-    assert set(again) == {".xlsx", ".xlsm"}
+    assert set(again) == {".xlsx", ".xlsm", ".py"}
     assert again == built
 
 
@@ -46,8 +46,7 @@ def test_a_build_in_another_process_equals_the_committed_files(tmp_path: Path, h
     environment = {**os.environ, "PYTHONHASHSEED": hash_seed}
     subprocess.run([sys.executable, "-m", "xl_negcoke", "build", "--out", str(tmp_path)],
                    check=True, capture_output=True, env=environment, timeout=300)
-    for suffix in (".xlsx", ".xlsm"):
-        name = f"{TEMPLATE_NAME}{suffix}"
+    for name in [*FILE_NAMES.values(), f"{MACRO_NAME}.py"]:
         assert (tmp_path / name).read_bytes() == (COMMITTED / name).read_bytes(), f"{name}: {REBUILD}"
 
 
@@ -63,7 +62,7 @@ def test_xlsm_keeps_the_quickstart_vba_project_byte_for_byte(built: dict[str, by
     """The .xlsm's xl/vbaProject.bin is the one inside xlwings's quickstart_standalone.xlsm."""
     with zipfile.ZipFile(quickstart_path()) as quickstart:
         original = quickstart.read("xl/vbaProject.bin")
-    for data in (built[".xlsm"], (COMMITTED / f"{TEMPLATE_NAME}.xlsm").read_bytes()):
+    for data in (built[".xlsm"], (COMMITTED / FILE_NAMES[".xlsm"]).read_bytes()):
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             assert archive.read("xl/vbaProject.bin") == original
     with zipfile.ZipFile(io.BytesIO(built[".xlsx"])) as archive:

@@ -14,6 +14,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from xl_negcoke.cli import main
 from xl_negcoke.model import FIRST_YEAR, LAST_YEAR, load_model
+from xl_negcoke.workbook import FILE_NAMES
 from xl_negcoke.workbook.build import ASSUMPTIONS, CACHE, CONTENTS
 from xl_negcoke.workbook.check import template_tables
 from xl_negcoke.workbook.files import book_bytes
@@ -263,7 +264,7 @@ def test_check_reports_cached_values_of_another_dataset(committed_xlsx, tmp_path
 @pytest.mark.parametrize("suffix", [".xlsx", ".xlsm"])
 def test_check_is_clean_on_both_committed_files(suffix, capsys):
     """Both committed template files: exit 0, no problem line."""
-    path = ROOT / "workbooks" / f"negative-coke-outlook-2024-2030{suffix}"
+    path = ROOT / "workbooks" / FILE_NAMES[suffix]
     code, out = run_check(path, capsys)
     assert (code, len(out)) == (0, 1), out
     assert out[0].startswith(f"{path}: clean (")

@@ -496,7 +496,7 @@ def NEGCOKE_SEGMENTS(dimension: Any) -> Any:
 @xw.arg("company", doc='Company name, e.g. "Phillips 66" (see NEGCOKE_SEGMENTS("company"))',
         err_to_str=True)
 @xw.arg("field", doc='"capacity", "volume", "revenue", "price", "share", "utilisation", "rank", '
-        '"hq_country", "region", "type", "tier", "news", "source"...', err_to_str=True)
+        '"hq_country", "region", "type", "tier", "news", "overview", "source"...', err_to_str=True)
 @xw.arg("year", doc=f"Optional: year {_YEARS} for figures (default: base year)", err_to_str=True)
 @xw.arg("scenario", doc=_SCENARIO_DOC, err_to_str=True)
 @xw.arg("assumptions", doc=_ASSUMPTIONS_DOC, ndim=2, err_to_str=True)

@@ -177,6 +177,7 @@ class Company:
     first_year: int
     last_year: int
     source: str
+    overview: str = ""  # what the company does, from its sources (companies.csv, optional column)
 
 
 @dataclass(frozen=True)
@@ -511,7 +512,7 @@ def _read_companies(
         for alias in aliases:
             names.claim(alias, "alias", table.name, row, "aliases", name)
         companies.append(Company(name, aliases, hq, kind, FIRST_YEAR, LAST_YEAR,
-                                 table.source(row, values)))
+                                 table.source(row, values), values.get("overview", "")))
     if len(companies) < 5:
         raise DataError(table.name, f"{len(companies)} companies; the top-5 calibration needs 5 or more")
     return tuple(companies), table.raw
@@ -618,7 +619,7 @@ def _read_producers(
             raise DataError(table.name, f"company {company.name!r} (companies.csv) has no plant "
                             f"producing in {FIRST_YEAR}-{LAST_YEAR}", None, "producer")
         dated.append(Company(company.name, company.aliases, company.hq_country, company.type,
-                             years[0], years[-1], company.source))
+                             years[0], years[-1], company.source, company.overview))
     return tuple(plants), tuple(dated), table.raw
 
 
@@ -783,9 +784,16 @@ def _read_correlations(directory: Path, uncertainty: dict[str, Uncertainty]
     return tuple(found), table.raw
 
 
+#: A news date: as precise as the source is (day, month or year), or "n/d" when it gives none.
+NEWS_DATE = re.compile(r"(?:[0-9]{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12][0-9]|3[01]))?)?|n/d)",
+                       re.ASCII)
+UNDATED = "n/d"
+
+
 def _read_text_table(
     directory: Path, name: str, columns: tuple[str, ...], unique: str | None = None,
     allowed: dict[str, tuple[set[str], str]] | None = None,
+    patterns: dict[str, tuple[re.Pattern[str], str]] | None = None,
 ) -> tuple[tuple[dict[str, str], ...], bytes]:
     table = _Table(directory, name, columns)
     rows: list[dict[str, str]] = []
@@ -798,6 +806,9 @@ def _read_text_table(
         for column, (valid, hint) in (allowed or {}).items():
             if values[column] not in valid:
                 raise DataError(name, f"unknown {column} {values[column]!r} ({hint})", row, column)
+        for column, (pattern, hint) in (patterns or {}).items():
+            if not pattern.fullmatch(values[column]):
+                raise DataError(name, f"{shorten(values[column])!r} is not {hint}", row, column)
         if unique:
             if values[unique] in seen:
                 raise DataError(name, f"duplicate {unique} {values[unique]!r}", row, unique)
@@ -837,6 +848,8 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
     news, raw_n = _read_text_table(
         directory, "company_news.csv", ("company", "date", "news", "source"),
         allowed={"company": ({c.name for c in companies}, "see companies.csv")},
+        patterns={"date": (NEWS_DATE, 'a date: YYYY-MM-DD, YYYY-MM, YYYY, or "n/d" when the '
+                           "source gives none")},
     )
     claims, raw_cl = _read_text_table(
         directory, "claims.csv", ("id", "section", "category", "claim", "figure", "note", "source"),

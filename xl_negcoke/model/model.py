@@ -22,7 +22,9 @@ from xl_negcoke.model.dataset import (
     LAST_YEAR,
     REGIONS,
     TYPES,
+    UNDATED,
     YEARS,
+    Company,
     Dataset,
     check_value,
     load_dataset,
@@ -43,7 +45,7 @@ from xl_negcoke.model.names import (
 from xl_negcoke.model.simulation import DEFAULT_DRAWS, DEFAULT_SEED, Simulation, simulate
 
 COMPANY_FIELDS = ("hq_country", "region", "type", "tier", "rank", "capacity", "volume", "revenue",
-                  "price", "share", "utilisation", "first_year", "last_year", "news", "source")
+                  "price", "share", "utilisation", "first_year", "last_year", "news", "overview", "source")
 COMPANY_FIELD_ALIASES = {
     "hq_country": ("hq", "country", "headquarters", "home country"),
     "type": ("product", "product type", "feedstock"),
@@ -54,6 +56,7 @@ COMPANY_FIELD_ALIASES = {
     "share": ("market share", "revenue share"),
     "utilisation": ("utilization", "utilisation rate", "utilization rate", "load factor"),
     "news": ("key news", "latest news"),
+    "overview": ("business overview", "description", "profile"),
     "source": ("provenance",),
 }
 NUMERIC_COMPANY_FIELDS = ("capacity", "volume", "revenue", "price", "share", "utilisation")
@@ -80,6 +83,9 @@ METHODS = {
             "groups of producers.csv (other Chinese needle-coke producers, independent refiners, "
             "other producers outside China) and the capacity not yet announced",
 }
+#: The label of a table's last row where it is not a sum: a price table's last row is the
+#: whole's revenue / volume, the mean of the rows' prices weighted by their volumes.
+TOTAL_LABELS = {"price": "Average (volume-weighted)"}
 METRIC_DEFINITIONS = {
     "revenue": "revenue in US$ million = volume (kt) x price (US$/t) / 1,000",
     "volume": "sales volume (consumption) in kt of negative coke",
@@ -289,7 +295,8 @@ class Model:
 
     def table(self, dimension: str, metric: str = "revenue", start_year: int = FIRST_YEAR,
               end_year: int = LAST_YEAR, scenario: str = "base") -> pd.DataFrame:
-        """Segments as rows, years as columns and a Total row (for price: the average price).
+        """Segments as rows, years as columns and a Total row (for price: the average price,
+        labelled TOTAL_LABELS["price"]: revenue / volume of the whole, a volume-weighted mean).
 
         A region's name as dimension gives its countries, with the region as Total; "global"
         gives the one Global row (no Total row: it is the total).
@@ -324,7 +331,7 @@ class Model:
         labels = list(rows)
         if dimension != "global":  # the Global table is its own total
             data.append(values[total_name][metric][window])
-            labels.append("Total")
+            labels.append(TOTAL_LABELS.get(metric, "Total"))
         frame = pd.DataFrame(np.array(data), index=labels, columns=columns)
         frame.index.name = DIMENSION_LABELS.get(dimension, DIMENSION_LABELS["country"])
         return frame
@@ -376,6 +383,7 @@ class Model:
             "first_year": lambda: company.first_year,
             "last_year": lambda: company.last_year,
             "news": lambda: self._latest_news(company_name),
+            "overview": lambda: self._overview(company),
             "source": lambda: company.source,
         }
         return facts[field_name]()  # type: ignore[return-value]
@@ -415,9 +423,30 @@ class Model:
             return "Tier 2"
         return "Tier 3"
 
+    def _overview(self, company: Company) -> str:
+        """What the company is, from the data alone: type and headquarters, the overview of
+        companies.csv, and its plants of producers.csv (site, country, product, years)."""
+        country = company.hq_country
+        where = f"the {country}" if country.startswith("United ") else country
+        parts = [f"{company.type} producer headquartered in {where}."]
+        if company.overview:
+            parts.append(company.overview if company.overview.endswith(".")
+                         else f"{company.overview}.")
+        plants = []
+        for plant in self.dataset.plants:
+            if plant.producer != company.name:
+                continue
+            years = (f", from {plant.first_year}" if plant.first_year > FIRST_YEAR else "") + \
+                (f", to {plant.last_year}" if plant.last_year < LAST_YEAR else "")
+            plants.append(f"{plant.site} ({plant.country}; {plant.product}{years})")
+        if plants:
+            parts.append(f"Plants: {'; '.join(plants)}.")
+        return " ".join(parts)
+
     def _latest_news(self, company: str) -> str:
+        """The latest dated news item ("date: news"); an undated one ("n/d") counts as oldest."""
         items = sorted((n for n in self.dataset.news if n["company"] == company),
-                       key=lambda n: n["date"])
+                       key=lambda n: (n["date"] != UNDATED, n["date"]))
         if not items:
             raise NotAvailableError(f"no news recorded for {company}")
         return f"{items[-1]['date']}: {items[-1]['news']}"

@@ -4,6 +4,6 @@ atomic), recalc (formula evaluation with our functions plugged in)."""
 from __future__ import annotations
 
 from xl_negcoke.workbook import openpyxl_fixes  # noqa: F401  (applied on import: see the module)
-from xl_negcoke.workbook.template import TEMPLATE_NAME, build_workbook
+from xl_negcoke.workbook.template import FILE_NAMES, MACRO_NAME, TEMPLATE_NAME, build_workbook
 
-__all__ = ["TEMPLATE_NAME", "build_workbook"]
+__all__ = ["FILE_NAMES", "MACRO_NAME", "TEMPLATE_NAME", "build_workbook"]

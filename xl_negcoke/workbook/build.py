@@ -24,7 +24,7 @@ from xl_negcoke.model import BASE_YEAR, FIRST_YEAR, LAST_YEAR, Model
 from xl_negcoke.model.names import DIMENSION_LABELS
 from xl_negcoke.workbook import layout, styles, trust
 from xl_negcoke.workbook.charts import make_chart
-from xl_negcoke.workbook.contents import write_contents
+from xl_negcoke.workbook.contents import CONTENTS_LINK_CELL, contents_link, link_back, write_contents
 from xl_negcoke.workbook.formula import (
     ASSUMPTIONS_NAME,
     SCENARIO_NAME,
@@ -58,6 +58,15 @@ __all__ = ["ASSUMPTIONS", "ASSUMPTIONS_HEADER_ROW", "CACHE", "CAGR_COLUMN", "CHE
            "CONTENTS", "SOURCES", "SUMMARY", "UDF_MODULE", "Placed", "build_book", "template_tables"]
 
 CAGR_COLUMN = "N"
+STATUS_COLUMN = "O"  # Checks: OK / FAIL beside the TRUE / FALSE the master check reads
+DIFFERENCE_FORMAT = "0.0E+00;-0.0E+00;0"  # Checks: an exact 0, or how far off in scientific
+CHECK_LABEL_WIDTH = 84
+EXIT_LABEL = "exit"  # a CAGR to zero: the segment leaves the market
+VALUE_COLUMN = "C"  # compact blocks (headline figures, top-n shares): the value after a label
+# that may run over the empty column B
+SIZE_COLUMNS = ("B", "C", "D")  # x.1 size blocks: base year, last year, CAGR
+COMPACT_BLOCKS = (layout.Size, layout.Headlines, layout.Ranking, layout.Concentration,
+                  layout.CompanyFacts)  # their columns are not the timeline's years
 LAST_COLUMN = CAGR_COLUMN  # report sheets print A:N
 FIRST_BLOCK_ROW = 4
 TOLERANCE = "1E-9"
@@ -120,7 +129,9 @@ class _Writer(RiskBlocks):
         self.model = model
         self.book = book
         self.tables: dict[str, Placed] = {}
-        self.facts: tuple[str, int, dict[str, int], dict[str, str]] | None = None
+        self.table_names: dict[str, str] = {}  # table key -> its block title without the unit
+        # company fact -> (sheet, row per company, column) of the CompanyFacts block showing it
+        self.facts: dict[str, tuple[str, dict[str, int], str]] = {}
         self.checks: list[tuple[str, dict[int, str] | str]] = []
         self.companies = [c for c in model.segments("company") if c != "Others"]
         self.cache_row = CACHE_FIRST_ROW
@@ -176,7 +187,7 @@ class _Writer(RiskBlocks):
         if isinstance(block, layout.Concentration):
             return 1 + len(block.counts)
         if isinstance(block, layout.Profiles):
-            return 1 + len(self.companies) * (7 + len(block.tables))
+            return 1 + len(self.companies) * (8 + len(block.tables))
         if isinstance(block, layout.Ratio):
             return 2 + len(self.tables[block.numerator].rows)
         if isinstance(block, layout.Claims):
@@ -219,6 +230,9 @@ class _Writer(RiskBlocks):
         total = None if block.dimension == "global" else header + 1 + len(segments)
         self.tables[block.key] = Placed(sheet, header, rows, total, block.start, block.end,
                                         block.metric, block.dimension)
+        name = block.title.split(" (")[0]
+        self.table_names[block.key] = name
+        self.table_names[f"{block.key}.share"] = f"{name}, share"
         if block.share:
             share_header = header + len(segments) + (2 if total else 1) + (1 if block.growth else 0) + 1
             share_rows = {s: share_header + 1 + i for i, s in enumerate(segments)}
@@ -235,13 +249,14 @@ class _Writer(RiskBlocks):
         ws["A2"] = (f'="Scenario: "&{SCENARIO_NAME}&"  |  Negative Coke Market, Global Outlook and '
                     f'Forecast 2024-2030  |  {trust.YEAR_LEGEND}"')
         ws["A2"].font = styles.SUBTITLE
+        contents_link(ws, CONTENTS_LINK_CELL, CONTENTS)
         trust.write_banner(ws)
         for block, top in zip(sheet.spec.blocks, sheet.tops, strict=True):
             ws.cell(top, 1, block.title).font = styles.BLOCK_TITLE
             _row_height(ws, sheet, top, BLOCK_TITLE_ROW_HEIGHT)
             sheet.units.append((top, top + self.height(block) - 1))  # the default: keep it whole
             getattr(self, f"_write_{type(block).__name__.lower()}")(ws, block, top, sheet)
-            if not isinstance(block, layout.Tornado):  # its columns are drivers, not years
+            if not isinstance(block, (layout.Tornado, *COMPACT_BLOCKS)):  # columns are not years
                 self._mark_years(ws, top + 1, top + self.height(block) - 1)
         self._place_charts(ws, sheet)
         _sheet_setup(ws)
@@ -342,52 +357,70 @@ class _Writer(RiskBlocks):
         styles.header_row(ws, share.header_row, last_col)
         styles.total_row(ws, share.total_row, last_col)
 
+    def _year_header(self, cell: object, year: int) -> None:
+        """A year in a compact block's header: the A/E/F format of its status."""
+        cell.value = year  # type: ignore[attr-defined]
+        cell.number_format = trust.year_format(self.model.status(year))  # type: ignore[attr-defined]
+        cell.alignment = styles.RIGHT  # type: ignore[attr-defined]
+
+    def _shade(self, cell: object, year: int) -> None:
+        """A forecast year's figure gets the forecast fill, as on the timeline."""
+        if self.model.status(year) == "forecast":
+            cell.fill = trust.FORECAST_FILL  # type: ignore[attr-defined]
+
     def _write_size(self, ws: Worksheet, block: layout.Size, top: int, sheet: _Sheet) -> None:
+        """Compact: the segment, its base-year and last-year figures and the CAGR side by side
+        (SIZE_COLUMNS), not spread over the twelve year columns."""
         placed = self.tables[block.table]
         header = top + 1
-        base, last = year_column(BASE_YEAR), year_column(LAST_YEAR)
+        base, last, cagr = SIZE_COLUMNS
         ws[f"A{header}"] = DIMENSION_LABELS.get(placed.dimension, "Segment")
-        ws[f"{base}{header}"] = BASE_YEAR
-        ws[f"{last}{header}"] = LAST_YEAR
-        styles.header_row(ws, header, CAGR_COLUMN)
-        _cagr_header(ws, header)
+        styles.header_row(ws, header, cagr)
+        self._year_header(ws[f"{base}{header}"], BASE_YEAR)
+        self._year_header(ws[f"{last}{header}"], LAST_YEAR)
+        _cagr_header(ws, header, cagr, short=True)
         segments = [*placed.rows, "Total"]
         for offset, segment in enumerate(segments, start=1):
             row = header + offset
             source_row = placed.total_row if segment == "Total" else placed.rows[segment]
             ws[f"A{row}"] = f"={ref(placed.sheet, f'A{source_row}', ws.title)}"
-            for column in (base, last):
-                ws[f"{column}{row}"] = f"={ref(placed.sheet, f'{column}{source_row}', ws.title)}"
+            for column, year in ((base, BASE_YEAR), (last, LAST_YEAR)):
+                source = f"{year_column(year)}{source_row}"
+                ws[f"{column}{row}"] = f"={ref(placed.sheet, source, ws.title)}"
                 ws[f"{column}{row}"].number_format = styles.NUMBER_FORMATS[placed.metric]
-            ws[f"{CAGR_COLUMN}{row}"] = _cagr(f"{base}{row}", f"{last}{row}", LAST_YEAR - BASE_YEAR)
-            _rate_style(ws[f"{CAGR_COLUMN}{row}"])
-        styles.total_row(ws, header + len(segments), CAGR_COLUMN)
+                self._shade(ws[f"{column}{row}"], year)
+            ws[f"{cagr}{row}"] = _cagr(f"{base}{row}", f"{last}{row}", LAST_YEAR - BASE_YEAR)
+            _rate_style(ws[f"{cagr}{row}"])
+        styles.total_row(ws, header + len(segments), cagr)
         if block.pie:
-            sheet.charts.append(("pie", (block, header + 1, header + len(segments) - 1)))
+            sheet.charts.append(("pie", (block, header + 1, header + len(segments) - 1, base)))
 
     def _write_headlines(self, ws: Worksheet, block: layout.Headlines, top: int,
                          sheet: _Sheet) -> None:
+        """Compact: a figure a row, its value in VALUE_COLUMN (the label says the year and unit)."""
         header = top + 1
-        timeline_header(ws, header, "Figure")
-        ws[f"{CAGR_COLUMN}{header}"] = "CAGR"
-        styles.header_row(ws, header, CAGR_COLUMN)
-        ws[f"{CAGR_COLUMN}{header}"].alignment = styles.RIGHT
+        ws[f"A{header}"] = "Figure"
+        ws[f"{VALUE_COLUMN}{header}"] = "Value"
+        styles.header_row(ws, header, VALUE_COLUMN)
+        ws[f"{VALUE_COLUMN}{header}"].alignment = styles.RIGHT
         for offset, item in enumerate(block.rows, start=1):
             row = header + offset
             ws[f"A{row}"] = item.label
+            cell = f"{VALUE_COLUMN}{row}"
             if item.kind == "cagr":
-                column = CAGR_COLUMN
                 formula = negcoke("CAGR", item.segment, item.year, item.end_year, item.metric)
                 number_format = styles.NUMBER_FORMATS["rate"]
             else:
-                column = year_column(item.year)
                 formula = negcoke(item.kind.upper(), item.segment, item.year, item.metric)
                 number_format = styles.NUMBER_FORMATS["share" if item.kind == "share" else item.metric]
-            self.call(ws, f"{column}{row}", formula)
-            ws[f"{column}{row}"].number_format = number_format
-            ws[f"{column}{row}"].font = styles.TOTAL
+            self.call(ws, cell, formula)
+            ws[cell].number_format = number_format
+            ws[cell].font = styles.TOTAL
+            ws[cell].alignment = styles.RIGHT
+            if item.kind != "cagr":
+                self._shade(ws[cell], item.year)
             if item.name:
-                define_name(self.book, item.name, ws.title, f"${column}${row}")
+                define_name(self.book, item.name, ws.title, f"${VALUE_COLUMN}${row}")
 
     def _write_text(self, ws: Worksheet, block: layout.Text, top: int, sheet: _Sheet) -> None:
         for offset, (label, text) in enumerate(block.rows, start=1):
@@ -430,24 +463,28 @@ class _Writer(RiskBlocks):
             for name, column in columns.items():
                 self.call(ws, f"{column}{row}", negcoke("COMPANY", company, name, BASE_YEAR))
                 ws[f"{column}{row}"].alignment = styles.LEFT
-        self.facts = (ws.title, header, rows, columns)
+        for name, column in columns.items():
+            self.facts[name] = (ws.title, rows, column)
 
     def _write_ranking(self, ws: Worksheet, block: layout.Ranking, top: int, sheet: _Sheet) -> None:
-        assert self.facts is not None, "CompanyFacts must come before Ranking"
-        facts_sheet, _header, facts_rows, columns = self.facts
+        """Compact: company (in the wide column A), rank, base-year figure, and a helper column
+        that orders equal ranks as the rows of the rank's CompanyFacts block."""
+        assert "rank" in self.facts, "CompanyFacts with the rank must come before Ranking"
+        facts_sheet, facts_rows, rank_column = self.facts["rank"]
         placed = self.tables[block.table]
         header = top + 1
         base = year_column(BASE_YEAR)
-        ws[f"A{header}"] = "Rank"
-        ws[f"B{header}"] = "Company"
-        ws[f"C{header}"] = "Order of 3.1 rows"  # helper: equal ranks ordered as in 3.1
-        ws[f"{base}{header}"] = BASE_YEAR
-        styles.header_row(ws, header, base)
+        ws[f"A{header}"] = "Company"
+        ws[f"B{header}"] = "Rank"
+        ws[f"D{header}"] = "Order"  # helper: equal ranks ordered as in the facts block
+        styles.header_row(ws, header, "D")
+        self._year_header(ws[f"C{header}"], BASE_YEAR)
+        for column in "BD":
+            ws[f"{column}{header}"].alignment = styles.RIGHT
         first, last = min(facts_rows.values()), max(facts_rows.values())
-        rank_column = columns["rank"]
         names = ref(facts_sheet, f"$A${first}:$A${last}", ws.title)
         ranks = ref(facts_sheet, f"${rank_column}${first}:${rank_column}${last}", ws.title)
-        order = f"$C${header + 1}:$C${header + len(self.companies)}"
+        order = f"$D${header + 1}:$D${header + len(self.companies)}"
         table_first, table_last = min(placed.rows.values()), max(placed.rows.values())
         values = ref(placed.sheet, f"${base}${table_first}:${base}${table_last}", ws.title)
         labels = ref(placed.sheet, f"$A${table_first}:$A${table_last}", ws.title)
@@ -456,20 +493,21 @@ class _Writer(RiskBlocks):
             own = ref(facts_sheet, f"${rank_column}${facts_rows[company]}", ws.title)
             earlier = ref(facts_sheet, f"${rank_column}${first}:${rank_column}${facts_rows[company] - 1}",
                           ws.title)
-            # the k-th row of 3.1 takes the position rank + the number of equal ranks above it
-            ws[f"C{row}"] = f"={own}" if k == 1 else f"={own}+COUNTIF({earlier},{own})"
-            ws[f"A{row}"] = f"=INDEX({ranks},MATCH({k},{order},0))"
-            ws[f"A{row}"].alignment = styles.LEFT
-            ws[f"B{row}"] = f"=INDEX({names},MATCH({k},{order},0))"
-            ws[f"{base}{row}"] = f"=INDEX({values},MATCH(B{row},{labels},0))"
-            ws[f"{base}{row}"].number_format = styles.NUMBER_FORMATS["revenue"]
+            # the k-th facts row takes the position rank + the number of equal ranks above it
+            ws[f"D{row}"] = f"={own}" if k == 1 else f"={own}+COUNTIF({earlier},{own})"
+            ws[f"D{row}"].font = styles.SUBTITLE
+            ws[f"B{row}"] = f"=INDEX({ranks},MATCH({k},{order},0))"
+            ws[f"A{row}"] = f"=INDEX({names},MATCH({k},{order},0))"
+            ws[f"C{row}"] = f"=INDEX({values},MATCH(A{row},{labels},0))"
+            ws[f"C{row}"].number_format = styles.NUMBER_FORMATS["revenue"]
 
     def _write_concentration(self, ws: Worksheet, block: layout.Concentration, top: int,
                              sheet: _Sheet) -> None:
         placed = self.tables[block.table]
-        column = year_column(block.year)
+        source = year_column(block.year)
+        column = VALUE_COLUMN  # compact: the share beside its label
         rows = [r for s, r in placed.rows.items() if s != "Others"]
-        span = ref(placed.sheet, f"{column}{min(rows)}:{column}{max(rows)}", ws.title)
+        span = ref(placed.sheet, f"{source}{min(rows)}:{source}{max(rows)}", ws.title)
         total = ref(placed.sheet, placed.total(block.year), ws.title)
         metric = layout.METRIC_TITLES[placed.metric].lower()
         for offset, count in enumerate(block.counts, start=1):
@@ -484,8 +522,8 @@ class _Writer(RiskBlocks):
                 define_name(self.book, "Top5CapacityShare", ws.title, f"${column}${row}")
 
     def _write_profiles(self, ws: Worksheet, block: layout.Profiles, top: int, sheet: _Sheet) -> None:
-        assert self.facts is not None, "CompanyFacts must come before Profiles"
-        facts_sheet, _header, facts_rows, columns = self.facts
+        assert {"hq_country", "type", "tier"} <= set(self.facts), \
+            "CompanyFacts with hq_country, type and tier must come before Profiles"
         labels = {"company.volume": "Sales volume (kt)", "company.revenue": "Revenue (US$ million)",
                   "company.price": "Price (US$/t)", "company.revenue.share": "Share of revenue"}
         row = top + 1
@@ -498,17 +536,24 @@ class _Writer(RiskBlocks):
             for label, name in (("HQ country", "hq_country"), ("Type", "type"), ("Tier", "tier")):
                 row += 1
                 ws[f"A{row}"] = label
-                ws[f"B{row}"] = f"={ref(facts_sheet, f'{columns[name]}{facts_rows[company]}', ws.title)}"
+                facts_sheet, facts_rows, column = self.facts[name]
+                ws[f"B{row}"] = f"={ref(facts_sheet, f'{column}{facts_rows[company]}', ws.title)}"
             row += 1
             ws[f"A{row}"] = "Business overview"
             ws[f"A{row}"].alignment = styles.TOP
-            self.call(ws, f"B{row}", negcoke("SOURCE", company, live=False))
-            _long_text(ws, sheet, row, None, self.model.source(company))
+            self.call(ws, f"B{row}", negcoke("COMPANY", company, "overview", BASE_YEAR))
+            _long_text(ws, sheet, row, None, self.model.company(company, "overview"))
             row += 1
             ws[f"A{row}"] = "Key news"
             ws[f"A{row}"].alignment = styles.TOP
             self.call(ws, f"B{row}", negcoke("COMPANY", company, "news", BASE_YEAR))
             _long_text(ws, sheet, row, None, self.model.company(company, "news", BASE_YEAR))
+            row += 1
+            ws[f"A{row}"] = "Sources"  # where the facts above come from
+            ws[f"A{row}"].alignment = styles.TOP
+            self.call(ws, f"B{row}", negcoke("SOURCE", company, live=False))
+            _long_text(ws, sheet, row, None, self.model.source(company))
+            ws[f"B{row}"].font = styles.SUBTITLE
             row += 1
             first = self.tables[block.tables[0]]
             ws[f"A{row}"] = "Figures"
@@ -593,17 +638,45 @@ class _Writer(RiskBlocks):
     # -- checks -------------------------------------------------------------------------------
 
     def write_checks(self, ws: Worksheet) -> None:
-        """Checks: every table sums to its Total and agrees with section 2, per year."""
+        """Checks: every table sums to its Total and agrees with section 2, per year.
+
+        A row per check in plain words: the difference in each year (B:M, in the table's unit;
+        shares as fractions), whether it holds in every year (N: TRUE/FALSE, what `check` and
+        the master check read) and OK/FAIL in red or green (O)."""
         ws["A1"] = "Checks"
         ws["A1"].font = styles.TITLE
         ws["A2"] = "Master check (TRUE when every check below holds)"
         ws["A2"].font = styles.TOTAL
+        ws["A3"] = (f"Each year shows the difference found (the table's unit; shares as fractions; "
+                    f"percentiles: the smaller gap, never below 0). A check holds when every "
+                    f"difference is within {TOLERANCE} of the figure it compares.")
+        ws["A3"].font = styles.SUBTITLE
         header = 4
         timeline_header(ws, header, "Check")
-        ws[f"{CAGR_COLUMN}{header}"] = "All years"
-        styles.header_row(ws, header, CAGR_COLUMN)
+        ws[f"{CAGR_COLUMN}{header}"] = "Holds"
+        ws[f"{STATUS_COLUMN}{header}"] = "Status"
+        styles.header_row(ws, header, STATUS_COLUMN)
+        for column in (CAGR_COLUMN, STATUS_COLUMN):
+            ws[f"{column}{header}"].alignment = styles.RIGHT
         row = header
         market = {m: self.tables[f"global.{m}"] for m in ("revenue", "volume", "price", "capacity")}
+
+        def check(label: str, first: str, last: str, difference: str, holds: str,
+                  number_format: str = DIFFERENCE_FORMAT) -> None:
+            """A row: the per-year `difference` over first..last, `holds` (given the range of
+            those differences as {d}) in N."""
+            nonlocal row
+            row += 1
+            ws[f"A{row}"] = label
+            ws[f"{first}{row}"] = ArrayFormula(f"{first}{row}:{last}{row}", f"={difference}")
+            for column in range(column_index_from_string(first), column_index_from_string(last) + 1):
+                ws.cell(row, column).number_format = number_format
+            ws[f"{CAGR_COLUMN}{row}"] = ArrayFormula(f"{CAGR_COLUMN}{row}",
+                                                     "=" + holds.format(d=f"{first}{row}:{last}{row}"))
+
+        def within(other: str) -> str:
+            return f"AND(ABS({{d}})<={TOLERANCE}*IF(ABS({other})>1,ABS({other}),1))"
+
         for key, placed in self.tables.items():
             if placed.dimension == "global":
                 continue
@@ -613,62 +686,61 @@ class _Writer(RiskBlocks):
                 return ref(table.sheet, f"{first}{table_row}:{last}{table_row}", ws.title)
 
             totals = span(placed, placed.total_row)
+            name = self.table_names[key]
             if placed.metric == "share":
-                row += 1
-                ws[f"A{row}"] = f"{placed.sheet}: {key} sums to 100%"
-                ws[f"{first}{row}"] = ArrayFormula(f"{first}{row}:{last}{row}",
-                                                   f"=ABS({totals}-1)<={TOLERANCE}")
+                check(f"{name}: the shares add up to 100%", first, last, f"{totals}-1",
+                      f"AND(ABS({{d}})<={TOLERANCE})")
             elif placed.metric != "price":
-                row += 1
-                ws[f"A{row}"] = f"{placed.sheet}: {key} rows sum to Total"
                 parts = "+".join(span(placed, r) for r in placed.rows.values())
-                ws[f"{first}{row}"] = ArrayFormula(
-                    f"{first}{row}:{last}{row}",
-                    f"=ABS({parts}-{totals})<={TOLERANCE}*IF(ABS({totals})>1,ABS({totals}),1)")
+                check(f"{name}: the rows add up to the Total", first, last, f"{parts}-{totals}",
+                      within(totals))
             if placed.metric in market:
-                row += 1
                 # a region's countries add up to that region's row in the region table
                 if placed.dimension in self.model.segments("region"):
                     target = self.tables[f"region.{placed.metric}"]
                     target_row = target.rows[placed.dimension]
-                    label = f"agrees with {placed.dimension} in region.{placed.metric}"
+                    number = self.table_names[f"region.{placed.metric}"].split()[0]
+                    what = f"{placed.dimension} in {number}"
                 else:
                     target = market[placed.metric]
                     target_row = target.rows["Global"]
-                    label = f"agrees with the global {placed.metric}"
-                ws[f"A{row}"] = f"{placed.sheet}: {key} Total {label}"
+                    what = self.table_names[f"global.{placed.metric}"]
+                total = "average" if placed.metric == "price" else "Total"
                 other = span(target, target_row)
-                ws[f"{first}{row}"] = ArrayFormula(
-                    f"{first}{row}:{last}{row}",
-                    f"=ABS({totals}-{other})<={TOLERANCE}*IF(ABS({other})>1,ABS({other}),1)")
+                check(f"{name}: the {total} equals {what}", first, last, f"{totals}-{other}",
+                      within(other))
         for sheet, first, last, (p_low, p_mid, p_high) in self.percentile_rows:
-            row += 1
-            ws[f"A{row}"] = f"{sheet}: P10 <= P50 <= P90 in every year"
 
             def span(table_row: int, first: str = first, last: str = last, sheet: str = sheet) -> str:
                 return ref(sheet, f"{first}{table_row}:{last}{table_row}", ws.title)
 
-            ws[f"{first}{row}"] = ArrayFormula(
-                f"{first}{row}:{last}{row}",
-                f"=({span(p_low)}<={span(p_mid)})*({span(p_mid)}<={span(p_high)})=1")
-        for check_row in range(header + 1, row + 1):
-            ws[f"{CAGR_COLUMN}{check_row}"] = f"=AND(B{check_row}:M{check_row})"
-        for label, formula in trust.trust_checks(self.calls):  # one cell each: All years
+            lower, upper = f"{span(p_mid)}-{span(p_low)}", f"{span(p_high)}-{span(p_mid)}"
+            check(f"{sheet}: P10 <= P50 <= P90 in every year", first, last,
+                  f"IF({lower}<{upper},{lower},{upper})", "AND({d}>=0)", styles.NUMBER_FORMATS["revenue"])
+        for label, formula in trust.trust_checks(self.calls):  # one cell each: no years
             row += 1
             ws[f"A{row}"] = label
             ws[f"{CAGR_COLUMN}{row}"] = formula
         for check_row in range(header + 1, row + 1):
-            for cell in ws[f"B{check_row}:{CAGR_COLUMN}{check_row}"][0]:
-                cell.number_format = styles.BOOLEAN_FORMAT
-                cell.alignment = styles.RIGHT
+            ws[f"{CAGR_COLUMN}{check_row}"].number_format = styles.BOOLEAN_FORMAT
+            ws[f"{CAGR_COLUMN}{check_row}"].alignment = styles.RIGHT
+            status = ws[f"{STATUS_COLUMN}{check_row}"]
+            status.value = f'=IFERROR(IF({CAGR_COLUMN}{check_row},"OK","FAIL"),"FAIL")'
+            status.alignment = styles.RIGHT
+            status.font = styles.TOTAL
         # FALSE, never an error: a stale cache turns the checks' inputs into #N/A
         ws["B2"] = f"=IFERROR(AND({CAGR_COLUMN}{header + 1}:{CAGR_COLUMN}{row}),FALSE)"
         ws["B2"].font = styles.TOTAL
         ws["B2"].number_format = styles.BOOLEAN_FORMAT
         ws["B2"].alignment = styles.LEFT
+        ws["C2"] = '=IF(B2,"OK: every check holds","FAIL: see the rows marked FAIL")'
+        ws["C2"].font = styles.TOTAL
+        contents_link(ws, CONTENTS_LINK_CELL, CONTENTS)
+        styles.ok_fail(ws, f"{STATUS_COLUMN}{header + 1}:{STATUS_COLUMN}{row}", "C2")
         define_name(self.book, "MasterCheck", CHECKS, "$B$2")
         _sheet_setup(ws, freeze=f"B{header + 1}")
-        ws.column_dimensions["A"].width = 80
+        ws.column_dimensions["A"].width = CHECK_LABEL_WIDTH
+        ws.column_dimensions[STATUS_COLUMN].width = 8
         ws.print_title_rows = f"{header}:{header}"
 
 
@@ -685,12 +757,16 @@ def _row_array(ws: Worksheet, row: int, placed: Placed, source_row: int) -> None
 
 
 def _cagr(first: str, last: str, years: int) -> str:
-    return f'=IF(AND(ISNUMBER({first}),{first}>0),({last}/{first})^(1/{years})-1,"n/a")'
+    """The CAGR as a native formula: "n/a" without a positive start, EXIT_LABEL when the figure
+    falls to zero (a company that leaves the market; -100% would read as a growth rate)."""
+    return (f'=IF(AND(ISNUMBER({first}),{first}>0),IF({last}=0,"{EXIT_LABEL}",'
+            f'({last}/{first})^(1/{years})-1),"n/a")')
 
 
-def _cagr_header(ws: Worksheet, row: int) -> None:
-    cell = ws[f"{CAGR_COLUMN}{row}"]
-    cell.value = f"CAGR {BASE_YEAR}-{LAST_YEAR % 100}"
+def _cagr_header(ws: Worksheet, row: int, column: str = CAGR_COLUMN, short: bool = False) -> None:
+    """ "CAGR 2023-30" (short: "CAGR 23-30", for a year-wide column)."""
+    cell = ws[f"{column}{row}"]
+    cell.value = f"CAGR {BASE_YEAR % 100 if short else BASE_YEAR}-{LAST_YEAR % 100}"
     cell.font = styles.HEADER
     cell.fill = styles.HEADER_FILL
     cell.alignment = styles.RIGHT
@@ -795,5 +871,6 @@ def build_book(model: Model, book: Workbook | None = None) -> Workbook:
         for ws in book.worksheets[1:] if ws.title not in (CACHE, CONF)])
     write_cache(cache)
     trust.write_stamp_cells(cache, book)
+    link_back(book, CONTENTS, (CACHE, CONF))
     book.active = 0
     return book

@@ -122,9 +122,9 @@ def make_chart(ws: Worksheet, kind: str, payload: object, first_forecast: int = 
     if kind in ("fan", "tornado"):
         return _risk_chart(ws, kind, payload)  # type: ignore[return-value]
     if kind == "pie":
-        block, first, last = payload  # type: ignore[misc]
+        block, first, last, column = payload  # type: ignore[misc]
         pie = PieChart()
-        base = column_index_from_string(year_column(BASE_YEAR))
+        base = column_index_from_string(column)
         pie.add_data(Reference(ws, min_col=base, min_row=first, max_row=last), titles_from_data=False)
         pie.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
         dimension = block.title.split(" by ", 1)[1].split(",")[0]

@@ -27,6 +27,7 @@ from xl_negcoke.workbook.build import (
     ASSUMPTIONS_HEADER_ROW,
     CAGR_COLUMN,
     CHECKS,
+    EXIT_LABEL,
     Placed,
     template_tables,
 )
@@ -265,7 +266,8 @@ def _compare_tables(model: Model, scenario: str, cells: _Cells, report: CheckRep
         if placed.metric == "share":
             _compare_shares(key, placed, table, cells, report)
             continue
-        for segment, row in _rows(placed):
+        table = table.rename(index={table.index[-1]: "Total"}) if placed.total_row else table
+        for segment, row in _rows(placed):  # the last row is "Total" (prices: the average)
             for year in range(placed.start, placed.end + 1):
                 expected = float(table.loc[segment, year])
                 if math.isnan(expected):  # no volume, so no price: any blank or text is right
@@ -280,6 +282,8 @@ def _compare_tables(model: Model, scenario: str, cells: _Cells, report: CheckRep
                     expected_cagr: float | str = "n/a"
                 elif math.isnan(last):
                     continue
+                elif last == 0:
+                    expected_cagr = EXIT_LABEL
                 else:
                     expected_cagr = (last / first) ** (1 / (LAST_YEAR - BASE_YEAR)) - 1
                 _compare(report, cells, placed.sheet, f"{CAGR_COLUMN}{row}",
@@ -306,7 +310,7 @@ def _rows(placed: Placed) -> list[tuple[str, int]]:
 def _compare_shares(key: str, placed: Placed, table: pd.DataFrame, cells: _Cells,
                     report: CheckReport) -> None:
     for year in range(placed.start, placed.end + 1):
-        total = float(table.loc["Total", year])
+        total = float(table.iloc[-1][year])  # the Total row
         shares = {s: (0.0 if total == 0 else float(table.loc[s, year]) / total) for s in placed.rows}
         for segment, row in _rows(placed):
             expected = sum(shares.values()) if segment == "Total" else shares[segment]

@@ -6,12 +6,40 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import MergedCell
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_negcoke.workbook import styles, trust
 from xl_negcoke.workbook.formula import SCENARIO_NAME, negcoke, quote_sheet
+
+CONTENTS_LINK = "\u25c0 Contents"  # ◀ Contents
+CONTENTS_LINK_CELL = "N2"  # report sheets and Checks: the right end of the subtitle row
+
+
+def contents_link(ws: Worksheet, coordinate: str, contents: str = "Contents") -> None:
+    """A "◀ Contents" link back to the Contents sheet in `coordinate`, right-aligned."""
+    cell = ws[coordinate]
+    cell.value = CONTENTS_LINK
+    cell.hyperlink = Hyperlink(ref=coordinate, location=f"{quote_sheet(contents)}!A1",
+                               display=CONTENTS_LINK)
+    cell.font = styles.LINK
+    cell.alignment = styles.RIGHT
+
+
+def link_back(book: Workbook, contents: str, skip: tuple[str, ...]) -> None:
+    """A Contents link on every visible sheet that has none yet, in the title row at the right
+    end of the sheet's used columns (the sheets whose layout is not the timeline's)."""
+    for ws in book.worksheets:
+        if ws.title == contents or ws.title in skip or ws.sheet_state != "visible":
+            continue
+        if any(c.value == CONTENTS_LINK for row in ws.iter_rows(max_row=2) for c in row):
+            continue
+        column = max(ws.max_column, 2)
+        while ws.cell(1, column).value is not None or isinstance(ws.cell(1, column), MergedCell):
+            column += 1  # past text and merged titles or banners
+        contents_link(ws, ws.cell(1, column).coordinate, contents)
 
 
 def write_contents(ws: Worksheet, book: Workbook, call: Callable[[Worksheet, str, str], None],

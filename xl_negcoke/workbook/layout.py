@@ -210,10 +210,10 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
     """The template's report sheets (§1-§12), in the report's order."""
     regions = model.segments("region")
     country_tables: list[Block] = []
-    for index, region in enumerate(regions, start=4):
-        country_tables.append(Table(f"{region}.revenue", f"6.{index} {region}: revenue by country "
-                                    "(US$ million)", region, "revenue"))
-        country_tables.append(Table(f"{region}.volume", f"6.{index} {region}: sales volume by "
+    for index, region in enumerate(regions, start=4):  # one section a region, two tables each
+        country_tables.append(Table(f"{region}.revenue", f"6.{index}.1 {region}: revenue by "
+                                    "country (US$ million)", region, "revenue"))
+        country_tables.append(Table(f"{region}.volume", f"6.{index}.2 {region}: sales volume by "
                                     "country (kt)", region, "volume"))
     return (
         Sheet("1 Introduction", "1 Introduction", (
@@ -268,21 +268,23 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
                          name="Revenue2030"),
                 Headline("Revenue CAGR 2023-2030", "cagr", "Global", "revenue", BASE_YEAR,
                          LAST_YEAR, name="RevenueCAGR"),
-                Headline("Revenue CAGR 2024-2030 (from the latest actual year)", "cagr", "Global",
+                Headline("Revenue CAGR 2024-2030 (from latest actual)", "cagr", "Global",
                          "revenue", BASE_YEAR + 1, LAST_YEAR, name="RevenueCAGR2024"),
                 Headline("Volume CAGR 2023-2030", "cagr", "Global", "volume", BASE_YEAR,
                          LAST_YEAR),
-                Headline("Volume CAGR 2024-2030 (from the latest actual year)", "cagr", "Global",
+                Headline("Volume CAGR 2024-2030 (from latest actual)", "cagr", "Global",
                          "volume", BASE_YEAR + 1, LAST_YEAR),
             )),
             Table("global.revenue", "2.2 Revenue (US$ million)", "global", "revenue", growth=True,
                   chart="line"),
-            Table("global.volume", "2.3 Sales volume (kt)", "global", "volume", growth=True),
-            Table("global.price", "2.3 Average price (US$/t)", "global", "price", growth=True),
+            # the template's 2.3 is "sales volume (and average price)": two tables, 2.3.1 and 2.3.2
+            Table("global.volume", "2.3.1 Sales volume (kt)", "global", "volume", growth=True),
+            Table("global.price", "2.3.2 Average price (US$/t; revenue / sales volume)", "global",
+                  "price", growth=True),
         )),
         Sheet("3 Companies", "3 Company landscape", (
-            CompanyFacts("3.1 Top players, 3.7 product type and 3.8 tier",
-                         ("hq_country", "type", "tier", "rank")),
+            CompanyFacts("3.1 Top players: headquarters and 2023 revenue rank",
+                         ("hq_country", "rank")),
             Ranking("3.2 Companies ranked by 2023 revenue (US$ million)", "company.revenue"),
             Table("company.revenue", "3.3 Revenue by company (US$ million)", "company", "revenue",
                   end=COMPANY_LAST_YEAR, share=True, chart="bar"),
@@ -292,6 +294,9 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
                   end=COMPANY_LAST_YEAR),
             Concentration("3.6 Top-3 and top-5 share of 2023 revenue", "company.revenue",
                           BASE_YEAR),
+            CompanyFacts("3.7 Product type by company", ("type",)),
+            CompanyFacts("3.8 Tier 1 and tier 2-3 producers (tier 1: top five by 2023 capacity; "
+                         "tier 2: 100 kt/yr or more)", ("tier",)),
         )),
         Sheet("4 By type", "4 By type", _by_dimension(4, "type", "type")),
         Sheet("5 By application", "5 By application", _by_dimension(5, "application",
@@ -300,14 +305,16 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
             Size("6.1 Size by region, 2023 and 2030 (US$ million)", "region.revenue", pie=True),
             Table("region.revenue", "6.2 Revenue by region (US$ million)", "region", "revenue",
                   share=True, chart="stacked"),
-            Table("region.volume", "6.3 Sales volume by region (kt)", "region", "volume",
+            # like 2.3, the template's 6.3 (sales) carries the average price: 6.3.1 and 6.3.2
+            Table("region.volume", "6.3.1 Sales volume by region (kt)", "region", "volume",
                   share=True),
-            Table("region.price", f"6.3 Average price by region (US$/t; {PRICE_NOTES['region']})",
+            Table("region.price", f"6.3.2 Average price by region (US$/t; {PRICE_NOTES['region']})",
                   "region", "price"),
             *country_tables,
         )),
         Sheet("7 Profiles", "7 Manufacturer profiles", (
-            Profiles("7 Profiles: summary, sales, revenue, price and share, 2019-2024",
+            Profiles("7.1 Profiles: summary, business overview, key news; sales, revenue, price and "
+                     "share, 2019-2024",
                      ("company.volume", "company.revenue", "company.price",
                       "company.revenue.share")),
         )),
@@ -358,7 +365,7 @@ def report_layout(model: Model) -> tuple[Sheet, ...]:
                 Headline("Revenue 2030 (US$ million)", "forecast", "Global", "revenue", LAST_YEAR),
                 Headline("Revenue CAGR 2023-2030", "cagr", "Global", "revenue", BASE_YEAR,
                          LAST_YEAR),
-                Headline("Revenue CAGR 2024-2030 (from the latest actual year)", "cagr", "Global",
+                Headline("Revenue CAGR 2024-2030 (from latest actual)", "cagr", "Global",
                          "revenue", BASE_YEAR + 1, LAST_YEAR),
                 Headline("Sales volume 2023 (kt)", "forecast", "Global", "volume", BASE_YEAR),
                 Headline("Sales volume 2030 (kt)", "forecast", "Global", "volume", LAST_YEAR),

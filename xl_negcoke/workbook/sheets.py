@@ -341,6 +341,9 @@ def write_conf(ws: Worksheet) -> None:
 
 
 def set_conf(ws: Worksheet) -> None:
+    """xlwings.conf: hidden, so printing the workbook does not print it (xlwings reads a hidden
+    sheet as well; unhide it to see or edit the settings)."""
+    ws.sheet_state = "hidden"
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 24
     styles.page_setup(ws)

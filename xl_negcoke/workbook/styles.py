@@ -11,6 +11,7 @@ from openpyxl.chart import BarChart, LineChart
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
@@ -45,6 +46,9 @@ KEY = Font(name="Calibri", size=8, color="7F7F7F")  # an assumption key beside i
 NOTE = Font(name="Calibri", size=8, color="404040")  # provenance text
 NOTE_CHARS = 1.5  # characters of NOTE text per character of 10 pt text in a width
 CHECK_OK_FILL = PatternFill("solid", fgColor="E2EFDA")
+CHECK_OK_FONT = Font(bold=True, color="375623")
+CHECK_FAIL_FILL = PatternFill("solid", fgColor="FFC7CE")
+CHECK_FAIL_FONT = Font(bold=True, color="9C0006")
 WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 RIGHT = Alignment(horizontal="right")
@@ -177,3 +181,14 @@ def total_row(ws: Worksheet, row: int, last_col: str) -> None:
     for cell in ws[f"A{row}:{last_col}{row}"][0]:
         cell.font = TOTAL
         cell.border = TOTAL_BORDER
+
+
+def ok_fail(ws: Worksheet, *ranges: str) -> None:
+    """Green for a cell that starts with OK, red for FAIL (conditional formats: they follow the
+    checks as the numbers change)."""
+    for cells in ranges:
+        first = cells.split(":")[0]
+        ws.conditional_formatting.add(cells, FormulaRule(formula=[f'LEFT({first},2)="OK"'],
+                                                         font=CHECK_OK_FONT, fill=CHECK_OK_FILL))
+        ws.conditional_formatting.add(cells, FormulaRule(formula=[f'LEFT({first},4)="FAIL"'],
+                                                         font=CHECK_FAIL_FONT, fill=CHECK_FAIL_FILL))

@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xl_negcoke.model import BASE_YEAR, LAST_YEAR, Model
 from xl_negcoke.workbook import layout, styles, trust
 from xl_negcoke.workbook.charts import make_chart, scenario_lines
+from xl_negcoke.workbook.contents import CONTENTS_LINK_CELL, contents_link
 from xl_negcoke.workbook.formula import SCENARIO_NAME, negcoke, ref
 
 if TYPE_CHECKING:
@@ -203,6 +204,7 @@ def write_summary(ws: Worksheet, model: Model, call: Callable[[Worksheet, str, s
     ws["A2"] = (f'="Scenario: "&{SCENARIO_NAME}&"  |  Negative Coke Market, Global Outlook and '
                 f'Forecast 2024-2030  |  {trust.YEAR_LEGEND}"')
     ws["A2"].font = styles.SUBTITLE
+    contents_link(ws, CONTENTS_LINK_CELL)  # where the report sheets have theirs
     trust.write_banner(ws)
     ws["A4"] = "What this is"
     ws["A4"].font = styles.TOTAL

@@ -13,13 +13,33 @@ from openpyxl.utils import get_column_letter
 from xl_negcoke.errors import WorkbookError
 from xl_negcoke.model import Model
 from xl_negcoke.workbook.build import ASSUMPTIONS, build_book
-from xl_negcoke.workbook.files import atomic_write_all, book_bytes, real_path, replaceable
+from xl_negcoke.workbook.files import atomic_write_all, backup_path, book_bytes, real_path, replaceable
 from xl_negcoke.workbook.ownership import record_book, write_record
 from xl_negcoke.workbook.recalc import evaluate, require_evaluated, with_cached_values
 from xl_negcoke.workbook.sheets import assumption_columns, assumption_rows
 from xl_negcoke.workbook.trust import build_when
 
 TEMPLATE_NAME = "negative-coke-outlook-2024-2030"
+#: The .xlsm follows xlwings's quickstart convention: the workbook and its Python module share an
+#: importable name, so the quickstart's SampleCall macro (RunPython "import <workbook name>;
+#: <workbook name>.main()") runs QUICKSTART_MODULE's main(), which refreshes the open workbook.
+MACRO_NAME = "negcoke_outlook"
+FILE_NAMES = {".xlsx": f"{TEMPLATE_NAME}.xlsx", ".xlsm": f"{MACRO_NAME}.xlsm"}
+QUICKSTART_MODULE = f"{MACRO_NAME}.py"
+QUICKSTART_SOURCE = f'''"""The Python side of {MACRO_NAME}.xlsm (the xlwings quickstart convention).
+
+The workbook's SampleCall macro runs RunPython "import {MACRO_NAME}; {MACRO_NAME}.main()": keep this
+file beside the workbook, under the same name. main() refreshes the open workbook with the current
+dataset and template (xl_negcoke.macros.refresh_workbook), keeping every cell of yours.
+"""
+
+import xl_negcoke.macros
+
+
+def main():
+    """Refresh the workbook that called (the SampleCall macro or a button assigned to it)."""
+    xl_negcoke.macros.refresh_workbook()
+'''
 
 
 def quickstart_path() -> Path:
@@ -74,7 +94,8 @@ def build_workbook(model: Model, out_dir: str | Path,
                    progress: Callable[[str], None] = lambda _: None,
                    data_dir: str | Path | None = None, recalculate: bool = True,
                    force: bool = False) -> list[Built]:
-    """Write `<out_dir>/negative-coke-outlook-2024-2030.xlsx` and `.xlsm`, with cached values.
+    """Write `<out_dir>/negative-coke-outlook-2024-2030.xlsx` and `negcoke_outlook.xlsm` with
+    cached values, and `negcoke_outlook.py` beside the .xlsm (its SampleCall macro runs main()).
 
     Both files hold the same cells, so the formulas are evaluated once (on the .xlsx) and the
     results cached in both. Nothing is written unless every formula evaluates.
@@ -94,12 +115,20 @@ def build_workbook(model: Model, out_dir: str | Path,
     """
     out = Path(out_dir)
     backups = {}  # a file in the way that holds someone's work: refused, or kept with `force`
-    for suffix in (".xlsx", ".xlsm"):
-        path = out / f"{TEMPLATE_NAME}{suffix}"
+    for name in FILE_NAMES.values():
+        path = out / name
         backup = replaceable(path, force, "before-build")
         if backup is not None:
             backups[backup] = path
-    progress(f"laying out {TEMPLATE_NAME}.xlsx and .xlsm")
+    module = out / QUICKSTART_MODULE
+    module_source = QUICKSTART_SOURCE.encode("utf-8")
+    if real_path(module).is_file() and real_path(module).read_bytes() != module_source:
+        if not force:
+            raise WorkbookError(f"{module} exists and is not the module this command writes; it "
+                                "was not replaced: write elsewhere, or pass --force to replace it "
+                                f"and keep it as {backup_path(real_path(module), 'before-build').name}")
+        backups[backup_path(real_path(module), "before-build")] = module
+    progress(f"laying out {FILE_NAMES['.xlsx']} and {FILE_NAMES['.xlsm']}")
     files = {".xlsx": template_bytes(model, False), ".xlsm": template_bytes(model, True)}
     if recalculate:
         start = time.perf_counter()
@@ -109,7 +138,8 @@ def build_workbook(model: Model, out_dir: str | Path,
         require_evaluated(report, "template")
         files = {suffix: with_cached_values(data, report.values, report.cache)
                  for suffix, data in files.items()}
-    targets = {out / f"{TEMPLATE_NAME}{suffix}": data for suffix, data in files.items()}
+    targets = {out / FILE_NAMES[suffix]: data for suffix, data in files.items()}
+    targets[module] = module_source
     for backup, path in backups.items():
         progress(f"kept the previous {path.name} as {backup.name}")
     kept = {backup: real_path(path).read_bytes() for backup, path in backups.items()}
