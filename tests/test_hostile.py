@@ -525,7 +525,7 @@ def without_part(data: bytes, part: str) -> bytes:
     return make_zip(members)
 
 
-SHEET = "xl/worksheets/sheet3.xml"  # '2 Market size'
+SHEET = "xl/worksheets/sheet3.xml"  # '1 Introduction' (Summary is sheet2)
 WORKBOOK_COMMANDS = ("recalc", "snapshot", "check", "refresh")
 
 
@@ -545,7 +545,7 @@ def command_line(command: str, path: Path) -> list[str]:
      f"part {SHEET} is compressed with AES encryption, which Excel does not write; save the file "
      "again from Excel"),
     ("missing-part", lambda d: without_part(d, SHEET),
-     f"sheet '2 Market size' has no part {SHEET} in the file (incomplete workbook); open and save "
+     f"sheet '1 Introduction' has no part {SHEET} in the file (incomplete workbook); open and save "
      "it in Excel, or use an intact copy"),
 ], ids=["encrypted", "deflate64", "aes", "missing-part"])
 def test_a_damaged_zip_is_one_line_on_every_workbook_command(case, make, says, tmp_path):

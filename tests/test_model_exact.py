@@ -591,9 +591,11 @@ def test_table_of_a_region_lists_its_countries_with_the_region_as_total(model):
 
 
 def test_table_of_price_has_the_average_price_as_total(model):
-    """By type, the price Total is the Global average price."""
+    """By type, the price table's last row is the Global average price, labelled as the
+    volume-weighted average it is (not "Total": prices do not add up)."""
     frame = model.table("type", "price", 2030, 2030)
-    assert frame.loc["Total", 2030] == close(revenue_musd(2030) * 1000 / volume_kt(2030))
+    assert list(frame.index)[-1] == "Average (volume-weighted)"
+    assert frame.loc["Average (volume-weighted)", 2030] == close(revenue_musd(2030) * 1000 / volume_kt(2030))
 
 
 def test_concentration_of_the_top_three_by_2023_capacity(model):
