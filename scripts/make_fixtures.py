@@ -80,13 +80,15 @@ def _connect(pipe: str):
     return context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
 
 
-def _row_of(sheet, key: str) -> int:
-    """The 0-based row whose column A reads `key`."""
+def _row_of(sheet, key: str) -> tuple[int, int]:
+    """(0-based row, 0-based column) of the cell that reads `key` in column A or B (the key
+    column: B since the input sheet has a label first, A in earlier templates)."""
     used = sheet.createCursor()
     used.gotoEndOfUsedArea(False)
     for row in range(used.RangeAddress.EndRow + 1):
-        if sheet.getCellByPosition(0, row).String == key:
-            return row
+        for column in (0, 1):
+            if sheet.getCellByPosition(column, row).String == key:
+                return row, column
     raise SystemExit(f"make_fixtures: no row {key!r} on {sheet.Name}")
 
 
@@ -100,10 +102,10 @@ def _analyst_edits(document) -> None:
 
     sheets = document.Sheets
     assumptions = sheets.getByName("Assumptions")
-    row = _row_of(assumptions, EDITED_INPUT)
-    assumptions.getCellByPosition(1, row).Value = EDITED_VALUE
+    row, key_column = _row_of(assumptions, EDITED_INPUT)
+    assumptions.getCellByPosition(key_column + 1, row).Value = EDITED_VALUE  # the value beside the key
     address = CellAddress()
-    address.Sheet, address.Column, address.Row = assumptions.RangeAddress.Sheet, 1, row
+    address.Sheet, address.Column, address.Row = assumptions.RangeAddress.Sheet, key_column + 1, row
     assumptions.Annotations.insertNew(address, INPUT_COMMENT)
 
     by_type = sheets.getByName(NOTE_SHEET)

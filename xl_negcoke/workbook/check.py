@@ -137,7 +137,7 @@ def check_workbook(data: bytes, data_dir: str | os.PathLike[str] | None = None) 
         return report
     fresh = owned_book(model)  # one fresh build serves every comparison with the template
     placed = _placed(book, fresh, report)
-    _formulas_over_text(fresh, recalculation, report, placed)
+    _formulas_over_text(fresh, recalculation, report)  # fresh is at this workbook's places now
     try:
         scenario = model.resolve_scenario(inputs.scenario)
     except NegcokeError as error:
@@ -198,17 +198,16 @@ def _workbook_model(data_dir: str | os.PathLike[str] | None,
     return load_model(data_dir, overrides) if overrides else base
 
 
-def _formulas_over_text(template: Workbook, recalculation: Recalculation, report: CheckReport,
-                        placed: _Placed) -> None:
-    """Every formula standing where the template (a fresh build) writes text (names, sources,
-    news, claims): the program never writes data as a formula, so such a cell was put there by
-    someone else."""
-    for ws in template.worksheets:
+def _formulas_over_text(fresh: Workbook, recalculation: Recalculation, report: CheckReport) -> None:
+    """Every formula standing where the template (a fresh build, already moved to this
+    workbook's places by `_placed`) writes text (names, sources, news, claims): the program
+    never writes data as a formula, so such a cell was put there by someone else."""
+    for ws in fresh.worksheets:
         if ws.title == RECORD_SHEET:  # the ownership record is no part of the template's sheets
             continue
         for row in ws.iter_rows():
             for cell in row:
-                at = placed.at(ws.title, cell.coordinate)
+                at = cell.coordinate
                 if cell.data_type == "s" and cell.value is not None and \
                         (ws.title, at) in recalculation.values:
                     report.problems.append(f"{ws.title}!{at}: a formula where the "
