@@ -2,8 +2,8 @@
 committed workbook. And the two suites:
 
 - `pytest -q`, the developer's default, leaves out the tests marked `slow` (LibreOffice, Gnumeric,
-  whole-workbook commands in a fresh process, property tests over many refreshes) and runs the
-  refresh property test with fewer examples;
+  whole-workbook commands in a fresh process) and draws fewer examples in the property tests
+  (tests/suite.py);
 - `pytest -q --full`, what CI runs (the README's test line), runs everything, with every example.
 
 A test named on the command line (a file or a test id) runs even when it is slow, and `-m`
@@ -34,7 +34,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    import suite  # tests/suite.py, on the path as the other helpers of the tests
+
     config.addinivalue_line("markers", "slow: left out of `pytest -q`; `pytest -q --full` runs it")
+    suite.FULL = full_run(config)
 
 
 def _named_files(config: pytest.Config) -> set[Path]:
@@ -68,12 +71,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if left_out:
         terminalreporter.write_line(f"{left_out} slow tests not run: `pytest -q --full` runs the whole "
                                     "suite, as CI does")
-
-
-@pytest.fixture(scope="session")
-def full(request: pytest.FixtureRequest) -> bool:
-    """True in the full suite (--full): property tests then run every example."""
-    return full_run(request.config)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import suite
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
@@ -281,7 +282,7 @@ def _chosen_edits(free_cells: list[tuple[str, str]], model_sheets: list[str]) ->
 
 def test_random_analyst_edits_survive_a_refresh_against_a_changed_dataset(
         templates: dict[str, bytes], changed_data: Path, new_defaults: dict[str, float],
-        free_cells: list[tuple[str, str]], model_sheets: list[str], full: bool) -> None:
+        free_cells: list[tuple[str, str]], model_sheets: list[str]) -> None:
     """Every random edit survives exactly, untouched inputs take the new defaults, the tables show
     the new model for the workbook's inputs, and an .xlsm's VBA stays byte-identical.
 
@@ -289,7 +290,7 @@ def test_random_analyst_edits_survive_a_refresh_against_a_changed_dataset(
     (13 with --full)."""
     chosen = _chosen_edits(free_cells, model_sheets)
 
-    @settings(max_examples=13 if full else 3, deadline=None, derandomize=True,
+    @settings(max_examples=13 if suite.FULL else 3, deadline=None, derandomize=True,
               phases=[Phase.explicit, Phase.generate],  # no shrinking, the failing edits are printed
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @example(edits=chosen[0])
