@@ -36,7 +36,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     import suite  # tests/suite.py, on the path as the other helpers of the tests
 
-    config.addinivalue_line("markers", "slow: left out of `pytest -q`; `pytest -q --full` runs it")
     suite.FULL = full_run(config)
 
 
@@ -71,6 +70,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if left_out:
         terminalreporter.write_line(f"{left_out} slow tests not run: `pytest -q --full` runs the whole "
                                     "suite, as CI does")
+
+
+@pytest.fixture(scope="session")
+def built_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The .xlsx and .xlsm `xl-negcoke build` writes for the embedded dataset (recalculated), by
+    suffix: built once for the session."""
+    from xl_negcoke.model import load_model
+    from xl_negcoke.workbook import build_workbook
+
+    out = tmp_path_factory.mktemp("template")
+    return {item.path.suffix: item.path.read_bytes() for item in build_workbook(load_model(), out)}
 
 
 @pytest.fixture(scope="session")

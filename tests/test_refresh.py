@@ -29,7 +29,6 @@ from xl_negcoke.cli import main
 from xl_negcoke.errors import WorkbookError
 from xl_negcoke.model import load_model
 from xl_negcoke.model.dataset import DEFAULT_DATA_DIR
-from xl_negcoke.workbook import build_workbook
 from xl_negcoke.workbook.build import ASSUMPTIONS, ASSUMPTIONS_HEADER_ROW, CACHE
 from xl_negcoke.workbook.check import check_workbook
 from xl_negcoke.workbook.files import book_bytes
@@ -59,10 +58,9 @@ PNG = bytes.fromhex(  # a 1x1 red PNG, so no imaging library is needed to make o
 
 
 @pytest.fixture(scope="session")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    """The recalculated .xlsx and .xlsm templates of the embedded dataset, by suffix."""
-    out = tmp_path_factory.mktemp("template")
-    return {item.path.suffix: item.path.read_bytes() for item in build_workbook(load_model(), out)}
+def templates(built_templates: dict[str, bytes]) -> dict[str, bytes]:
+    """The recalculated .xlsx and .xlsm templates of the embedded dataset, by suffix (conftest)."""
+    return built_templates
 
 
 @pytest.fixture(scope="session")
@@ -683,6 +681,7 @@ def test_a_file_whose_cells_cannot_be_put_back_verbatim_is_refreshed_through_ope
     assert load_workbook(io.BytesIO(result), data_only=True)["Notes"]["C1"].value == 5
 
 
+@pytest.mark.slow  # LibreOffice
 @pytest.mark.skipif(shutil.which("soffice") is None and not os.environ.get("CI"),
                     reason="LibreOffice is not installed (scripts/setup.sh installs it; CI has it)")
 def test_a_workbook_saved_by_libreoffice_refreshes_and_opens_again_in_libreoffice(
