@@ -28,6 +28,8 @@ from xl_negcoke.workbook.files import book_bytes
 from xl_negcoke.workbook.recalc import with_cached_values
 from xl_negcoke.workbook.snapshot import snapshot_bytes
 
+pytestmark = pytest.mark.slow  # LibreOffice: `pytest -q --full` runs them
+
 ROOT = Path(__file__).resolve().parents[1]
 RENDER_DIR = ROOT / "build" / "libreoffice"
 TIMEOUT_SECONDS = 60

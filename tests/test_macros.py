@@ -17,9 +17,7 @@ from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet.formula import ArrayFormula
 
 from xl_negcoke import macros
-from xl_negcoke.model import load_model
 from xl_negcoke.model.dataset import DATA_ENVIRONMENT_VARIABLE, DEFAULT_DATA_DIR
-from xl_negcoke.workbook import build_workbook
 from xl_negcoke.workbook.build import ASSUMPTIONS, CACHE
 from xl_negcoke.workbook.files import book_bytes
 from xl_negcoke.workbook.ownership import ARRAY_MEMBER, RECORD_SHEET, read_record, record_book, write_record
@@ -105,9 +103,9 @@ class FakeBook:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    out = tmp_path_factory.mktemp("macro-template")
-    return next(b.path.read_bytes() for b in build_workbook(load_model(), out) if b.path.suffix == ".xlsm")
+def template(built_templates: dict[str, bytes]) -> bytes:
+    """The built .xlsm (conftest: built once for the session)."""
+    return built_templates[".xlsm"]
 
 
 @pytest.fixture

@@ -116,3 +116,12 @@ def test_readme_progress_example_is_what_recalc_says_for_the_template():
     cells = count_formula_cells(TEMPLATE.with_suffix(".xlsx").read_bytes())
     assert f"xl-negcoke recalc: recalculating {cells:,} formula cells...\n" in README
     assert f"`xl-negcoke --version` prints the version (`xl-negcoke {xl_negcoke.__version__}`)" in README
+
+
+def test_the_readme_test_line_ci_runs_is_the_full_suite():
+    """CI runs the README's `# tests` line, so it runs the whole suite (--full), not the fast
+    developer default that leaves the slow tests out; the Development section names both."""
+    line = next(line for line in README.splitlines() if line.endswith("# tests"))
+    assert re.sub(r"\s+# tests$", "", line) == "bash scripts/setup.sh && .venv/bin/python -m pytest -q --full"
+    development = README.split("\n## Development\n", 1)[1]
+    assert "| `pytest -q` |" in development and "| `pytest -q --full` |" in development

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+import suite
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import MergedCell
@@ -28,7 +29,6 @@ from xl_negcoke.cli import main
 from xl_negcoke.errors import WorkbookError
 from xl_negcoke.model import load_model
 from xl_negcoke.model.dataset import DEFAULT_DATA_DIR
-from xl_negcoke.workbook import build_workbook
 from xl_negcoke.workbook.build import ASSUMPTIONS, CACHE
 from xl_negcoke.workbook.check import check_workbook
 from xl_negcoke.workbook.files import book_bytes
@@ -59,10 +59,9 @@ PNG = bytes.fromhex(  # a 1x1 red PNG, so no imaging library is needed to make o
 
 
 @pytest.fixture(scope="session")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    """The recalculated .xlsx and .xlsm templates of the embedded dataset, by suffix."""
-    out = tmp_path_factory.mktemp("template")
-    return {item.path.suffix: item.path.read_bytes() for item in build_workbook(load_model(), out)}
+def templates(built_templates: dict[str, bytes]) -> dict[str, bytes]:
+    """The recalculated .xlsx and .xlsm templates of the embedded dataset, by suffix (conftest)."""
+    return built_templates
 
 
 @pytest.fixture(scope="session")
@@ -251,15 +250,52 @@ def model_sheets(templates: dict[str, bytes]) -> list[str]:
     return read_record(load_workbook(io.BytesIO(templates[".xlsx"]), read_only=False)).sheets
 
 
+def _chosen_edits(free_cells: list[tuple[str, str]], model_sheets: list[str]) -> list[Edits]:
+    """Two workbooks that hold every kind of edit the strategy draws, so the few generated
+    examples of the fast suite add variety rather than coverage: an .xlsm kept (sheets first
+    and last, formulas on and to model cells, every input, scenario low, notes, names) and an
+    .xlsx reset to the new defaults."""
+    beside = [c for c in free_cells if c[1][0] in "PQRST"]  # beside the tables
+    below = [c for c in free_cells if c[1][0] in "ABCD"]  # below the last block
+    market, by_type = "2 Market size", "4 By type"
+    side = next(c for c in beside if c[0] == market)
+    under = next(c for c in below if c[0] == by_type)
+    kept = Edits(
+        sheets=[("Mine first", 0, {"A1": 12, "B2": -3.25, "C3": "Plant notes", "H25": 7.5e8,
+                                   "J1": "=SUM(A1:A6)*3", "K2": "=COUNTA(C1:C4)", "L3": "=4+5"}),
+                ("Mine last", len(model_sheets) + 1, {"A1": 1, "J2": f"=SUM({MODEL_REFERENCES[1]})"})],
+        free={side: 0.125, (market, "Q7"): "my label", under: f"=SUM({MODEL_REFERENCES[2]})",
+              (by_type, "T40"): f"=SUM({MODEL_REFERENCES[0]})"},
+        inputs={"coke_per_anode_t": 1.75, "energy_storage_multiple_2030": 4.5,
+                "consumer_battery_growth_forecast": 0.1},
+        scenario="low",
+        comments={(market, "B6"): "checked against the filing", ("Mine first", "A1"): "mine"},
+        names={"usr_name0": f"{quote_sheet(market)}!$A$1:$B$3",
+               "usr_name1": f"{quote_sheet('Mine last')}!$A$1:$B$3"},
+        reset=False, macro=True)
+    reset = Edits(
+        sheets=[("Mine middle", len(model_sheets) // 2, {"D4": "x", "J5": "=SUM(D1:D6)*2"})],
+        free={next(c for c in beside if c[0] == by_type): 42, under: "note"},
+        inputs={"coke_per_anode_t": 1.2}, scenario="high",
+        comments={(by_type, "C12"): "why"}, names={}, reset=True, macro=False)
+    return [kept, reset]
+
+
 def test_random_analyst_edits_survive_a_refresh_against_a_changed_dataset(
         templates: dict[str, bytes], changed_data: Path, new_defaults: dict[str, float],
         free_cells: list[tuple[str, str]], model_sheets: list[str]) -> None:
     """Every random edit survives exactly, untouched inputs take the new defaults, the tables show
-    the new model for the workbook's inputs, and an .xlsm's VBA stays byte-identical."""
+    the new model for the workbook's inputs, and an .xlsm's VBA stays byte-identical.
 
-    @settings(max_examples=15, deadline=None, derandomize=True,  # each example is a full refresh:
+    Each example is a full refresh and check (about 7 s): two chosen workbooks and 3 drawn ones
+    (13 with --full)."""
+    chosen = _chosen_edits(free_cells, model_sheets)
+
+    @settings(max_examples=13 if suite.FULL else 3, deadline=None, derandomize=True,
               phases=[Phase.explicit, Phase.generate],  # no shrinking, the failing edits are printed
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @example(edits=chosen[0])
+    @example(edits=chosen[1])
     @given(edits=analyst_edits(free_cells, model_sheets))
     def check(edits: Edits) -> None:
         template = templates[".xlsm" if edits.macro else ".xlsx"]
@@ -695,6 +731,7 @@ def test_a_file_whose_cells_cannot_be_put_back_verbatim_is_refreshed_through_ope
     assert load_workbook(io.BytesIO(result), data_only=True)["Notes"]["C1"].value == 5
 
 
+@pytest.mark.slow  # LibreOffice
 @pytest.mark.skipif(shutil.which("soffice") is None and not os.environ.get("CI"),
                     reason="LibreOffice is not installed (scripts/setup.sh installs it; CI has it)")
 def test_a_workbook_saved_by_libreoffice_refreshes_and_opens_again_in_libreoffice(

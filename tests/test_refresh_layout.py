@@ -111,7 +111,8 @@ def test_values_pasted_over_a_table_are_kept_and_reported_as_one_range(
     assert isinstance(after["B16"].value, ArrayFormula)  # the share block, not pasted over
     again, plan2 = _refreshed(result, changed_data)
     assert plan2.kept_edits == plan.kept_edits
-    assert {(r, c): load_workbook(io.BytesIO(again))[TYPES].cell(r, c).value for r, c in pasted} == pasted
+    after_again = load_workbook(io.BytesIO(again))[TYPES]
+    assert {(r, c): after_again.cell(r, c).value for r, c in pasted} == pasted
 
 
 def test_overwrite_edits_puts_the_model_back_over_pasted_values(
@@ -274,6 +275,7 @@ def test_a_row_inserted_inside_a_table_stops_the_refresh_and_names_the_block(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.xlsx"]
 
 
+@pytest.mark.slow  # LibreOffice
 @pytest.mark.skipif(shutil.which("soffice") is None and not os.environ.get("CI"),
                     reason="LibreOffice is not installed (scripts/setup.sh installs it; CI has it)")
 def test_moved_blocks_and_pasted_values_survive_a_libreoffice_round_trip(

@@ -27,6 +27,8 @@ from xl_negcoke.workbook.recalc import NO_NUMBER
 from xl_negcoke.workbook.sheets import assumption_rows
 from xl_negcoke.workbook.trust import BANNER_CELLS
 
+pytestmark = pytest.mark.slow  # LibreOffice and Gnumeric: `pytest -q --full` runs them
+
 BANNER = BANNER_CELLS.split(":")[0]
 RELATIVE_TOLERANCE = 1e-9
 MODEL_SHEETS = ("2 Market size", "4 By type", "6 By region")
