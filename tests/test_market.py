@@ -347,3 +347,17 @@ def test_fill_series_share_property(anchors):
             expected = v0 + (v1 - v0) * (year - y0) / (y1 - y0)
             assert filled[year - 2019] == pytest.approx(expected, abs=1e-12)
     assert filled[years[-1] - 2019 :].tolist() == [anchors[-1]] * (2031 - years[-1])
+
+
+def test_a_china_share_of_100_percent_leaves_no_revenue_outside_china():
+    """china_revenue_share_2023 = 1 with no change a year: China is the whole market, so every
+    other country's revenue is exactly 0 (not a rounding error below it, as Hypothesis once
+    found: -4.8e-14) and China's revenue is the global revenue, from the base year 2023 on
+    (before it, Japan's and Korea's own history stands)."""
+    model = load_model(None, {"china_revenue_share_2023": 1.0,
+                              "china_share_change_per_year_forecast": 0.0})
+    table = model.table("country", "revenue")
+    for year in [y for y in table.columns if y >= 2023]:
+        others = table.drop(index=["China", "Total"])[year]
+        assert (others == 0.0).all(), (year, others[others != 0.0])
+        assert table.loc["China", year] == pytest.approx(model.value("Global", year), rel=1e-12)

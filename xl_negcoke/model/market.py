@@ -338,7 +338,9 @@ def market_recipes(dataset: Dataset, params: dict[str, Input]) -> MarketRecipes:
     china_volume = volume * china_volume_share
     china_revenue = china_volume * china_price / 1000.0
     outside_volume = volume - china_volume
-    outside_revenue = revenue - china_revenue
+    # the rest of the world's revenue: at a China share of 100% the difference of two equal
+    # sums can come out a rounding error below zero (-4.8e-14), and a revenue is never negative
+    outside_revenue = np.maximum(revenue - china_revenue, 0.0)
 
     def country(name: str) -> Recipe:
         def series() -> Series:
