@@ -298,7 +298,7 @@ def test_model_name_messages(model):
         'unknown segment "qqqqqq" (see NEGCOKE_SEGMENTS("all"))')
     assert message(model.company, "Phillips 66", "colour", error=UnknownNameError) == (
         'unknown field "colour"; valid: hq_country, region, type, tier, rank, capacity, volume, '
-        "revenue, price, share, utilisation, first_year, last_year, news, source")
+        "revenue, price, share, utilisation, first_year, last_year, news, overview, source")
     assert message(model.source, "qqqqqq", error=UnknownNameError) == (
         'unknown source key "qqqqqq" (an assumption key, a claim id S1-S17, a conflict id C1-C'
         f"{len(model.dataset.conflicts)}, a segment or a metric)")
