@@ -145,8 +145,9 @@ def check_workbook(data: bytes, data_dir: str | os.PathLike[str] | None = None) 
         report.problems += stamp_problems(book, recalculation.values, model.dataset.dataset_id)
         return report
     cells = _Cells(data, recalculation, placed)
-    _compare_tables(model, scenario, cells, report)
-    _compare_summary(model, scenario, cells, report, book.sheetnames)
+    tables = template_tables(model)  # placed once: the Summary reads 8's capacity table
+    _compare_tables(model, scenario, tables, cells, report)
+    _compare_summary(model, scenario, tables, cells, report, book.sheetnames)
     report.problems += stamp_problems(book, recalculation.values, model.dataset.dataset_id)
     report.problems += overridden_cells(book, fresh, placed.record)
     return report
@@ -257,8 +258,8 @@ def _failed_checks(recalculation: Recalculation, inputs: _Inputs, report: CheckR
             report.problems.append(f"{CHECKS}!{cell[1]}: check is {values[cell]!r} ({label})")
 
 
-def _compare_tables(model: Model, scenario: str, cells: _Cells, report: CheckReport) -> None:
-    tables = template_tables(model)
+def _compare_tables(model: Model, scenario: str, tables: dict[str, Placed], cells: _Cells,
+                    report: CheckReport) -> None:
     for key, placed in tables.items():
         base = tables[key.removesuffix(".share")]
         table = model.table(base.dimension, base.metric, base.start, base.end, scenario)
@@ -289,15 +290,15 @@ def _compare_tables(model: Model, scenario: str, cells: _Cells, report: CheckRep
                          f"{key}, {segment}, CAGR {BASE_YEAR}-{LAST_YEAR}", expected_cagr)
 
 
-def _compare_summary(model: Model, scenario: str, cells: _Cells, report: CheckReport,
-                     sheets: list[str]) -> None:
+def _compare_summary(model: Model, scenario: str, tables: dict[str, Placed], cells: _Cells,
+                     report: CheckReport, sheets: list[str]) -> None:
     """Every Summary figure against the model's number for it (the API `xl-negcoke summary`
     uses); a workbook of a template before the Summary sheet is told how to get one."""
     if SUMMARY not in sheets:
         report.problems.append(f"no {SUMMARY} sheet: a workbook of an earlier template "
                                "(xl-negcoke refresh adds it)")
         return
-    for placement in placements(model, template_tables(model)["company.capacity"]):
+    for placement in placements(model, tables["company.capacity"]):
         _compare(report, cells, SUMMARY, placement.cell, placement.what,
                  placement.figure.expected(model, scenario))
 
