@@ -57,7 +57,7 @@ from xl_negcoke.workbook.summary import SUMMARY, SUMMARY_NOTE, write_summary
 __all__ = ["ASSUMPTIONS", "ASSUMPTIONS_HEADER_ROW", "CACHE", "CAGR_COLUMN", "CHECKS", "CONF",
            "CONTENTS", "SOURCES", "SUMMARY", "UDF_MODULE", "Placed", "build_book", "template_tables"]
 
-CAGR_COLUMN = "N"
+CAGR_COLUMN = styles.GRID_CAGR_COLUMN
 STATUS_COLUMN = "O"  # Checks: OK / FAIL beside the TRUE / FALSE the master check reads
 DIFFERENCE_FORMAT = "0.0E+00;-0.0E+00;0"  # Checks: an exact 0, or how far off in scientific
 CHECK_LABEL_WIDTH = 84
@@ -612,7 +612,7 @@ class _Writer(RiskBlocks):
                 cell.font = styles.BODY
                 if first != last:
                     ws.merge_cells(f"{first}{row}:{last}{row}")
-                height = max(height, styles.text_height(text, _span_width(first, last)))
+                height = max(height, styles.text_height(text, styles.span_width(first, last)))
             _row_height(ws, sheet, row, height)
             units.append((top if not units else row, row))  # the header stays with claim one
         self._split_unit(sheet, *units)
@@ -784,14 +784,6 @@ def _row_height(ws: Worksheet, sheet: _Sheet | None, row: int, height: float) ->
         sheet.heights[row] = height
 
 
-def _span_width(first: str, last: str) -> float:
-    """The width in characters of report-sheet columns first..last taken together."""
-    widths = {"A": styles.LABEL_WIDTH, CAGR_COLUMN: styles.CAGR_WIDTH}
-    pixels = sum(math.floor(widths.get(get_column_letter(c), styles.YEAR_WIDTH) * 7 + 5)
-                 for c in range(column_index_from_string(first), column_index_from_string(last) + 1))
-    return (pixels - 5) / 7
-
-
 def _long_text(ws: Worksheet, sheet: _Sheet, row: int, value: object, text: object) -> None:
     """Text across B:N of `row`, wrapped, in a row tall enough for `text` (what it shows)."""
     cell = ws[f"B{row}"]
@@ -800,7 +792,7 @@ def _long_text(ws: Worksheet, sheet: _Sheet, row: int, value: object, text: obje
     cell.font = styles.BODY
     cell.alignment = styles.WRAP
     ws.merge_cells(f"B{row}:{LAST_COLUMN}{row}")
-    _row_height(ws, sheet, row, styles.text_height(text, _span_width("B", LAST_COLUMN)))
+    _row_height(ws, sheet, row, styles.text_height(text, styles.span_width("B", LAST_COLUMN)))
 
 
 def _sheet_setup(ws: Worksheet, freeze: str = "B3") -> None:

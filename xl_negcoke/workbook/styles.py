@@ -62,6 +62,18 @@ WRAP_LEFT = Alignment(wrap_text=True, vertical="top", horizontal="left")
 LABEL_WIDTH = 40
 YEAR_WIDTH = 11
 CAGR_WIDTH = 14
+GRID_CAGR_COLUMN = "N"  # the report sheets' grid: label A, years B-M, CAGR N
+
+
+def span_width(first: str, last: str) -> float:
+    """The width in characters of the report grid's columns first..last taken together (as
+    Excel lays them out: each column's pixels, 7 per character and 5 of padding)."""
+    from openpyxl.utils.cell import column_index_from_string, get_column_letter
+
+    widths = {"A": LABEL_WIDTH, GRID_CAGR_COLUMN: CAGR_WIDTH}
+    pixels = sum(math.floor(widths.get(get_column_letter(c), YEAR_WIDTH) * 7 + 5)
+                 for c in range(column_index_from_string(first), column_index_from_string(last) + 1))
+    return (pixels - 5) / 7
 
 # Row heights in points. Text is measured against the widest common fallback font (DejaVu
 # Sans, which LibreOffice uses for Calibri without Carlito), so wrapped text fits everywhere.

@@ -213,7 +213,7 @@ def write_summary(ws: Worksheet, model: Model, call: Callable[[Worksheet, str, s
     ws["B4"].font = styles.BODY
     ws["B4"].alignment = styles.WRAP
     ws.merge_cells(f"B4:{LAST_COLUMN}4")
-    ws.row_dimensions[4].height = styles.text_height(ABOUT, _width("B", LAST_COLUMN))
+    ws.row_dimensions[4].height = styles.text_height(ABOUT, styles.span_width("B", LAST_COLUMN))
     ws["A5"] = "Scenario (selector on Assumptions)"
     ws["B5"] = f"={SCENARIO_NAME}"
     ws["A6"] = "Dataset"
@@ -295,12 +295,5 @@ def _write_section(ws: Worksheet, model: Model, call: Callable[[Worksheet, str, 
         last_text_column = get_column_letter(column_index_from_string(CHART_COLUMN) - 1)
         ws.merge_cells(f"A{row}:{last_text_column}{row}")
         ws.row_dimensions[row].height = styles.text_height(section.note,
-                                                           _width("A", last_text_column))
+                                                           styles.span_width("A", last_text_column))
 
-
-def _width(first: str, last: str) -> float:
-    """The width in characters of columns first..last taken together (A label, then the grid)."""
-    widths = {"A": styles.LABEL_WIDTH, LAST_COLUMN: styles.CAGR_WIDTH}
-    pixels = sum(int(widths.get(get_column_letter(c), styles.YEAR_WIDTH) * 7 + 5)
-                 for c in range(column_index_from_string(first), column_index_from_string(last) + 1))
-    return (pixels - 5) / 7
