@@ -1,13 +1,22 @@
 """Shared fixtures: the template built from this tree, recalculated once per session, and the
 committed workbook. And the two suites:
 
-- `pytest -q`, the developer's default, leaves out the tests marked `slow` (LibreOffice, Gnumeric,
-  whole-workbook commands in a fresh process) and draws fewer examples in the property tests
-  (tests/suite.py);
+- `pytest -q`, the developer's default (about 3 minutes on 2 cores), leaves out the tests marked
+  `slow` and draws fewer examples in the property tests (tests/suite.py). It still runs every
+  model, function and build test and each workbook command end to end: the refresh property
+  test (two chosen workbooks with every kind of edit, one drawn), rows inserted and values
+  pasted over a table, check of a clean, an edited, a tampered and a stale workbook, recalc,
+  snapshot, the macro, LibreOffice's saved files;
 - `pytest -q --full`, what CI runs (the README's test line), runs everything, with every example.
 
-A test named on the command line (a file or a test id) runs even when it is slow, and `-m`
-chooses by marker as usual.
+`slow` marks a test that needs LibreOffice or Gnumeric, starts the command in a fresh process,
+or repeats a whole refresh or check (3-22 s each) for one more variation of what the fast suite
+already runs once. A test named on the command line (a file or a test id) runs even when it is
+slow, and `-m` chooses by marker as usual.
+
+Both suites run on every core (pytest-xdist, `-n auto --dist loadgroup` in pyproject.toml); a
+file whose module fixtures cost seconds is one `xdist_group`, so one worker makes them once.
+`-n 0` runs in one process.
 """
 
 from __future__ import annotations
@@ -60,9 +69,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if id(item) not in left_out]
         config.hook.pytest_deselected(items=slow)
         config.stash[_SLOW_LEFT_OUT] = len(slow)
+        if hasattr(config, "workeroutput"):  # a pytest-xdist worker: tell the controller
+            config.workeroutput["slow_left_out"] = len(slow)
 
 
 _SLOW_LEFT_OUT = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # type: ignore[no-untyped-def]
+    """pytest-xdist: a worker finished; every worker collects the same tests, so any one's count
+    of slow tests left out is the run's."""
+    left_out = getattr(node, "workeroutput", {}).get("slow_left_out")
+    if left_out:
+        node.config.stash[_SLOW_LEFT_OUT] = left_out
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]

@@ -34,6 +34,9 @@ from xl_negcoke.workbook.recalc import formula_cells, recalculate
 from xl_negcoke.workbook.refresh import refresh_bytes, refreshed_book
 from xl_negcoke.workbook.snapshot import snapshot_bytes
 
+# one pytest-xdist worker runs the whole file, so its module fixtures are made once
+pytestmark = pytest.mark.xdist_group("test_fixtures_libreoffice")
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "libreoffice"
 LIBREOFFICE_DIGITS = 1e-14  # LibreOffice stores 15 significant digits of a number
 # the analyst's edits (scripts/make_fixtures.py makes them in LibreOffice)
@@ -231,6 +234,7 @@ def test_check_of_the_libreoffice_saved_template_is_clean(template: bytes) -> No
     assert report.compared > 2000 and report.checks > 50
 
 
+@pytest.mark.slow  # another whole command on a LibreOffice file (3-8 s)
 def test_snapshot_of_the_libreoffice_saved_template_keeps_libreoffices_values(template: bytes) -> None:
     """A snapshot of LibreOffice's file has no formula left, and each table shows the values
     LibreOffice stored."""
@@ -270,6 +274,7 @@ def test_in_libreoffice_the_edited_input_makes_every_model_cell_stale(analyst: b
     assert values["Checks"]["B2"].value in (False, 0)
 
 
+@pytest.mark.slow  # another whole command on a LibreOffice file (3-8 s)
 def test_recalc_of_the_stale_workbook_computes_what_libreoffice_shows_after_refresh(
         analyst: bytes, reopened: bytes) -> None:
     """`recalc` of the stale file LibreOffice saved (every table cell a cached #N/A) evaluates the
@@ -341,6 +346,7 @@ def test_refresh_writes_the_numbers_of_the_edited_input(refreshed) -> None:
     assert [e for e in error_cells(values) if e[0] != OWN_SHEET] == []
 
 
+@pytest.mark.slow  # another whole command on a LibreOffice file (3-8 s)
 def test_check_of_the_stale_workbook_reports_the_stale_cache_and_nothing_else(analyst: bytes) -> None:
     """`xl-negcoke check` on the file as LibreOffice saved it reports what the edited input did
     and nothing more: the master check and "numbers current" are FALSE and the cache is stale,
@@ -357,6 +363,7 @@ def test_check_of_the_stale_workbook_reports_the_stale_cache_and_nothing_else(an
         "#N/A and the sheets say STALE; run xl-negcoke recalc on this file"]
 
 
+@pytest.mark.slow  # another whole command on a LibreOffice file (3-8 s)
 def test_check_of_the_refreshed_analysts_workbook_is_clean(refreshed) -> None:
     """`xl-negcoke check` on the refreshed workbook finds nothing: the tables the inserted row
     moved equal the model for the workbook's own Assumptions (coke_per_anode_t 1.6)."""
@@ -369,6 +376,7 @@ def test_check_of_the_refreshed_analysts_workbook_is_clean(refreshed) -> None:
 # the refreshed workbook, opened and saved by LibreOffice again
 
 
+@pytest.mark.slow  # another whole command on a LibreOffice file (3-8 s)
 def test_the_refreshed_workbook_reopened_in_libreoffice_shows_the_new_numbers(reopened: bytes) -> None:
     """LibreOffice opened refresh's output, recalculated every formula and saved it: no cell is
     an error, the master check holds, global volume 2024 is 2,110 x 0.834 x 1.6 = 2,815.584 kt
@@ -387,6 +395,7 @@ def test_the_refreshed_workbook_reopened_in_libreoffice_shows_the_new_numbers(re
         assert close(mine[f"D{row}"].value, mine[f"C{row}"].value - model_2030, 1e-12)
 
 
+@pytest.mark.slow  # another whole command on a LibreOffice file (3-8 s)
 def test_a_second_refresh_after_libreoffice_keeps_everything(reopened: bytes, model) -> None:
     """Refreshing the file again after LibreOffice saved it (the record now holds the shift of
     the blocks below the inserted row): the input and the sheet are kept, nothing reads as an

@@ -24,6 +24,9 @@ from xl_negcoke.model import load_dataset, load_model
 from xl_negcoke.model.dataset import DEFAULT_DATA_DIR
 from xl_negcoke.workbook import FILE_NAMES
 
+# one pytest-xdist worker runs the whole file, so its module fixtures are made once
+pytestmark = pytest.mark.xdist_group("test_hostile")
+
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "workbooks" / "negative-coke-outlook-2024-2030.xlsx"
 VALID_NUMBER = "write digits with a point for decimals and no separators, e.g. 1650, 1.65 or 15%"
@@ -535,15 +538,19 @@ def command_line(command: str, path: Path) -> list[str]:
     return [command, str(path)]
 
 
+SLOW = pytest.mark.slow  # four commands in fresh processes (3 s); the fast suite tries one case
+
+
 @pytest.mark.parametrize(("case", "make", "says"), [
-    ("encrypted", lambda d: patch_header(d, SHEET, flag_bits=0x1),
-     f"part {SHEET} is encrypted inside the zip; save an unprotected copy from Excel"),
-    ("deflate64", lambda d: patch_header(d, SHEET, method=9),
-     f"part {SHEET} is compressed with deflate64, which Excel does not write; save the file again "
-     "from Excel"),
-    ("aes", lambda d: patch_header(d, SHEET, method=99),
-     f"part {SHEET} is compressed with AES encryption, which Excel does not write; save the file "
-     "again from Excel"),
+    pytest.param("encrypted", lambda d: patch_header(d, SHEET, flag_bits=0x1),
+                 f"part {SHEET} is encrypted inside the zip; save an unprotected copy from Excel",
+                 marks=SLOW),
+    pytest.param("deflate64", lambda d: patch_header(d, SHEET, method=9),
+                 f"part {SHEET} is compressed with deflate64, which Excel does not write; save the "
+                 "file again from Excel", marks=SLOW),
+    pytest.param("aes", lambda d: patch_header(d, SHEET, method=99),
+                 f"part {SHEET} is compressed with AES encryption, which Excel does not write; save "
+                 "the file again from Excel", marks=SLOW),
     ("missing-part", lambda d: without_part(d, SHEET),
      f"sheet '1 Introduction' has no part {SHEET} in the file (incomplete workbook); open and save "
      "it in Excel, or use an intact copy"),
@@ -658,6 +665,7 @@ def test_build_writes_every_payload_as_text_in_both_workbooks(hostile_build, suf
     assert_payloads_are_text(hostile_build / FILE_NAMES[suffix])
 
 
+@pytest.mark.slow  # another whole refresh (4-5 s)
 def test_refresh_with_the_data_writes_every_payload_as_text(hostile_data, tmp_path):
     """`refresh --data` of the committed workbook with those texts keeps them text."""
     from xl_negcoke.cli import main
@@ -690,6 +698,7 @@ def test_check_flags_a_formula_standing_in_a_text_cell(hostile_build, hostile_da
                      "data or a label); text is never written as a formula"]
 
 
+@pytest.mark.slow  # another whole refresh (4-5 s)
 def test_the_excel_refresh_macro_writes_payloads_as_text(hostile_data):
     """The refresh plan the Excel macro applies writes each payload as a value (never through
     Range.formula), and a value starting with =, +, - or @ gets Excel's text prefix "'"."""

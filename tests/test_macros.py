@@ -25,6 +25,9 @@ from xl_negcoke.workbook.refresh import exact_numbers
 from xl_negcoke.workbook.sheets import assumption_rows
 from xl_negcoke.workbook.template import input_cells
 
+# one pytest-xdist worker runs the whole file, so its module fixtures are made once
+pytestmark = pytest.mark.xdist_group("test_macros")
+
 MARKET = "2 Market size"
 
 
@@ -178,6 +181,7 @@ def _older_template(template: bytes) -> tuple[bytes, dict[str, str]]:
         return book_bytes(book), {"anchor": anchor, "block": block.ref, "shorter": shorter, "single": single}
 
 
+@pytest.mark.slow  # another whole refresh through the macro (6-9 s)
 def test_a_template_change_rewrites_array_blocks_formulas_and_labels_in_the_open_book(
         template: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An older template's array block is cleared, then the label, the cell the new template no
@@ -199,6 +203,7 @@ def test_a_template_change_rewrites_array_blocks_formulas_and_labels_in_the_open
     assert _cell_writes(book) == [(MARKET, cells["shorter"], "clear", None), *(w for _, w in writes)]
 
 
+@pytest.mark.slow  # another whole refresh through the macro (6-9 s)
 def test_the_macro_keeps_the_analysts_edits_and_writes_nothing_of_theirs(
         template: bytes, changed_data: Path, tmp_path: Path) -> None:
     """An edited model cell, a changed input and a cell beside the model are not written; the

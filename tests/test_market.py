@@ -9,6 +9,7 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
+import suite
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -194,7 +195,7 @@ def test_embedded_values_are_finite_and_not_negative(embedded):
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=suite.examples(60), deadline=None)
 @given(overrides())
 def test_every_dimension_reconciles_for_any_valid_overrides(changes):
     """For valid overrides, each dimension and region sums to its total within 1e-9 relative."""
@@ -203,7 +204,7 @@ def test_every_dimension_reconciles_for_any_valid_overrides(changes):
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=suite.examples(60), deadline=None)
 @given(overrides())
 def test_price_is_revenue_over_volume_for_any_valid_overrides(changes):
     """For valid overrides, price = revenue x 1,000 / volume wherever there is volume."""
@@ -212,7 +213,7 @@ def test_price_is_revenue_over_volume_for_any_valid_overrides(changes):
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=suite.examples(60), deadline=None)
 @given(overrides())
 def test_values_are_finite_and_not_negative_for_any_valid_overrides(changes):
     """For valid overrides, every number is finite and >= 0 in every scenario."""
@@ -220,7 +221,7 @@ def test_values_are_finite_and_not_negative_for_any_valid_overrides(changes):
     assert_finite_and_not_negative(model)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=suite.examples(60), deadline=None)
 @given(overrides())
 def test_scenario_overrides_define_their_scenarios(changes):
     """Every scenario named in an override key is one of Model.scenarios, base first."""
@@ -318,7 +319,7 @@ def test_fill_series_level_with_a_zero_anchor_is_linear():
     assert filled[2026 - 2019 : 2030 - 2019] == pytest.approx([2.0, 4.0, 6.0, 8.0], abs=1e-12)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=suite.examples(60), deadline=None)
 @given(st.lists(st.floats(1e-3, 1e6), min_size=4, max_size=4))
 def test_fill_series_level_property(anchors):
     """For any positive anchors: anchors exact, constant growth between consecutive anchors."""
@@ -333,7 +334,7 @@ def test_fill_series_level_property(anchors):
             assert min(v0, v1) * (1 - 1e-12) <= filled[year - 2019] <= max(v0, v1) * (1 + 1e-12)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=suite.examples(60), deadline=None)
 @given(st.lists(st.floats(0.0, 1.0), min_size=4, max_size=4))
 def test_fill_series_share_property(anchors):
     """For any share anchors: anchors exact, linear in between, the last one held to 2030."""

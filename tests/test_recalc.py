@@ -103,13 +103,15 @@ def test_every_formula_cell_of_the_template_gets_a_value(recalculated_template, 
     assert not any(isinstance(v, CellError) for v in report.values.values())
     companies = set(MODEL.segments("company"))
     prices = MODEL.table("company", "price")
+    built = None
     for (sheet, cell), value in report.values.items():
         if value is None:
             column, row = re.match(r"([A-Z]+)(\d+)", cell).groups()
             year = FIRST_YEAR + range_boundaries(f"{column}1")[0] - 2
             label = report.values.get((sheet, f"A{row}"))
-            if label is None:  # a constant label: read it from the built sheet
-                label = load_workbook(io.BytesIO(template_xlsx))[sheet][f"A{row}"].value
+            if label is None:  # a constant label: read it from the built sheet (loaded once)
+                built = built or load_workbook(io.BytesIO(template_xlsx))
+                label = built[sheet][f"A{row}"].value
             assert label in companies | {"Price (US$/t)"}, (sheet, cell, label)
             if label in companies:
                 assert math.isnan(prices.loc[label, year]), (sheet, cell)

@@ -46,6 +46,9 @@ from xl_negcoke.workbook.refresh import (
 )
 from xl_negcoke.workbook.sheets import assumption_rows, scenarios_in
 
+# one pytest-xdist worker runs the whole file, so its module fixtures are made once
+pytestmark = pytest.mark.xdist_group("test_refresh")
+
 OLD_COKE, NEW_COKE = 1.5, 1.6
 BAOLAI = "baolai_bio,Baolai Bio,site not stated,China,Petroleum-based,needle coke,"
 CAPACITY_ROW = (f"{BAOLAI}260,260,438.9,", f"{BAOLAI}270,260,438.9,")
@@ -287,11 +290,11 @@ def test_random_analyst_edits_survive_a_refresh_against_a_changed_dataset(
     """Every random edit survives exactly, untouched inputs take the new defaults, the tables show
     the new model for the workbook's inputs, and an .xlsm's VBA stays byte-identical.
 
-    Each example is a full refresh and check (about 7 s): two chosen workbooks and 3 drawn ones
+    Each example is a full refresh and check (about 7 s): two chosen workbooks and 1 drawn one
     (13 with --full)."""
     chosen = _chosen_edits(free_cells, model_sheets)
 
-    @settings(max_examples=13 if suite.FULL else 3, deadline=None, derandomize=True,
+    @settings(max_examples=13 if suite.FULL else 1, deadline=None, derandomize=True,
               phases=[Phase.explicit, Phase.generate],  # no shrinking, the failing edits are printed
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @example(edits=chosen[0])
@@ -330,6 +333,7 @@ def test_random_analyst_edits_survive_a_refresh_against_a_changed_dataset(
 # edits of model cells
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_an_edit_of_a_model_cell_is_kept_and_reported_on_two_successive_refreshes(
         templates: dict[str, bytes], changed_data: Path) -> None:
     """A model-owned cell the analyst overwrote keeps their content and is listed in kept_edits,
@@ -349,6 +353,7 @@ def test_an_edit_of_a_model_cell_is_kept_and_reported_on_two_successive_refreshe
                "is not written; --overwrite-edits replaces it)" for line in again.lines())
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_an_unchanged_workbook_refreshed_against_the_same_dataset_changes_no_model_cell(
         templates: dict[str, bytes]) -> None:
     """Refreshing a fresh template against its own dataset reports zero changed model cells."""
@@ -357,6 +362,7 @@ def test_an_unchanged_workbook_refreshed_against_the_same_dataset_changes_no_mod
     assert refresh_bytes(result, load_model())[1].changes == []
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_the_changes_are_exactly_the_inputs_whose_default_changed(
         templates: dict[str, bytes], changed_data: Path) -> None:
     """Against the changed dataset the only model cells whose content changes are the two
@@ -370,6 +376,7 @@ def test_the_changes_are_exactly_the_inputs_whose_default_changed(
         (ASSUMPTIONS, f"C{rows[dataset.plant_capacity_key(baolai)]}", 260, 270)]
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_a_model_sheet_the_analyst_deleted_comes_back_whole_in_its_place(
         templates: dict[str, bytes]) -> None:
     """A deleted model sheet is rebuilt after the previous model sheet, with every cell and merged
@@ -389,6 +396,7 @@ def test_a_model_sheet_the_analyst_deleted_comes_back_whole_in_its_place(
     assert merged in {str(r) for r in after["1 Introduction"].merged_cells.ranges}
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_a_scenario_row_of_the_analysts_stays_in_the_assumptions_table(
         templates: dict[str, bytes], changed_data: Path) -> None:
     """A scenario the analyst defined in a row below the inputs, with AssumptionsTable extended
@@ -415,6 +423,7 @@ def test_a_scenario_row_of_the_analysts_stays_in_the_assumptions_table(
 PREVIOUS_TEMPLATE = Path(__file__).parent / "fixtures" / "template-before-inputs.xlsx"
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_a_workbook_of_the_previous_layout_keeps_its_inputs_and_own_scenario_rows(
         changed_data: Path) -> None:
     """A workbook built before the label column came first (key in A, value in B) refreshes into
@@ -543,11 +552,13 @@ def test_the_analysts_formulas_keep_their_last_results(analyst_workbook: bytes,
         analyst_workbook, {"Notes"})["Notes"]
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_the_refreshed_workbook_shows_the_new_model(analyst_refreshed: bytes, changed_data: Path) -> None:
     """Every table cell of the refreshed analyst workbook equals the changed dataset's model."""
     assert check_workbook(analyst_refreshed, changed_data).problems == []
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 @pytest.mark.skipif(not __import__("importlib").util.find_spec("PIL"),
                     reason="Pillow is not installed: openpyxl can neither add nor keep images without it")
 def test_an_image_the_analyst_added_survives(templates: dict[str, bytes], changed_data: Path) -> None:
@@ -632,6 +643,7 @@ def _sheet_xml(data: bytes, sheet: str) -> bytes:
     return archive.read(sheet_parts(archive)[sheet])
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_the_analysts_sheet_goes_back_byte_for_byte_with_its_strings_and_metadata(
         templates: dict[str, bytes], changed_data: Path) -> None:
     """The cells of an analyst's sheet saved by Excel (shared strings, Excel 2010 row attributes,
@@ -695,6 +707,7 @@ def _with_extensions(data: bytes, sheet: str) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_excel_2010_validations_and_sparklines_on_the_analysts_sheet_survive(
         with_notes: bytes) -> None:
     """A list validation drawing on another sheet and a sparkline (Excel 2010 extensions, which
@@ -703,6 +716,7 @@ def test_excel_2010_validations_and_sparklines_on_the_analysts_sheet_survive(
     assert _sheet_xml(result, "Notes").endswith(EXCEL_2010_EXTENSIONS + b"</worksheet>")
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_excel_2010_extensions_on_a_model_sheet_stop_the_refresh(with_notes: bytes) -> None:
     """The same extensions on a model sheet would be lost: refresh refuses and names them."""
     with pytest.raises(WorkbookError) as caught:
@@ -711,6 +725,7 @@ def test_excel_2010_extensions_on_a_model_sheet_stop_the_refresh(with_notes: byt
                                  "on 'Checks'; nothing was changed")
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_a_file_whose_cells_cannot_be_put_back_verbatim_is_refreshed_through_openpyxl(
         templates: dict[str, bytes], changed_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """When the saved file is not shaped for putting the analyst's cells back, refresh loads them
@@ -843,6 +858,7 @@ def with_notes(templates: dict[str, bytes]) -> bytes:
     return book_bytes(book)
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_a_text_box_openpyxl_cannot_keep_stops_the_refresh_and_leaves_the_file_unchanged(
         with_notes: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A shape (text box) on the analyst's sheet would be lost: refresh exits 2 with one line
@@ -857,6 +873,7 @@ def test_a_text_box_openpyxl_cannot_keep_stops_the_refresh_and_leaves_the_file_u
     assert path.read_bytes() == original and not backup_path(path).exists()
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_a_picture_without_pillow_stops_the_refresh_with_the_install_hint(
         with_notes: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without Pillow openpyxl drops pictures: refresh refuses and says to install Pillow."""
@@ -947,6 +964,7 @@ def workbook_file(templates: dict[str, bytes], tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_excels_lock_file_blocks_the_refresh_unless_forced(
         workbook_file: Path, changed_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """While ~$name exists refresh exits 2 naming it and changes nothing; --force refreshes."""
@@ -973,6 +991,7 @@ def test_dry_run_writes_nothing_and_lists_the_plan(workbook_file: Path, changed_
     assert sorted(p.name for p in workbook_file.parent.iterdir()) == ["analyst.xlsx"]
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_refresh_keeps_the_previous_version_as_a_backup_beside_the_file(
         workbook_file: Path, changed_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The file is refreshed in place and the previous bytes are kept as name.before-refresh.xlsx."""
@@ -992,6 +1011,7 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_a_failing_rename_leaves_the_original_byte_identical_and_no_temporary_file(
         workbook_file: Path, changed_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """os.replace failing on the workbook (after the backup was written) changes nothing."""
@@ -1012,6 +1032,7 @@ def test_a_failing_rename_leaves_the_original_byte_identical_and_no_temporary_fi
     assert _leftovers(workbook_file.parent) == []
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_a_failing_zip_writer_leaves_the_original_byte_identical(
         workbook_file: Path, changed_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An exception half-way through writing the refreshed zip changes nothing and writes no file."""
@@ -1030,6 +1051,7 @@ def test_a_failing_zip_writer_leaves_the_original_byte_identical(
     assert sorted(p.name for p in workbook_file.parent.iterdir()) == ["analyst.xlsx"]
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite refreshes in the property test
 def test_a_failing_save_or_fsync_leaves_the_original_byte_identical_and_no_temporary_file(
         workbook_file: Path, changed_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """openpyxl's save failing, then fsync failing while the file is written: nothing changes."""

@@ -65,6 +65,7 @@ def _wait_for(folder: Path, suffix: str, process: subprocess.Popen[bytes], secon
 # backups, read-only files, links
 
 
+@pytest.mark.slow  # whole-file commands, some in fresh processes (5-22 s)
 def test_each_refresh_keeps_its_own_backup_and_never_overwrites_one(
         workbook_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Two refreshes keep analyst.before-refresh.xlsx (the original) and
@@ -90,6 +91,7 @@ def test_backup_path_counts_up_past_every_name_taken(tmp_path: Path) -> None:
     assert backup_path(book, "before-x") == tmp_path / "book.before-x.3.xlsx"
 
 
+@pytest.mark.slow  # whole-file commands, some in fresh processes (5-22 s)
 def test_a_read_only_workbook_is_refused_unless_forced_and_stays_read_only(
         workbook_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A read-only file: exit 2, one line, nothing written; with --force it is refreshed and is
@@ -106,6 +108,7 @@ def test_a_read_only_workbook_is_refused_unless_forced_and_stays_read_only(
     assert stat.S_IMODE(workbook_file.stat().st_mode) == 0o444
 
 
+@pytest.mark.slow  # whole-file commands, some in fresh processes (5-22 s)
 def test_a_symlink_is_refreshed_at_its_target_and_stays_a_link(workbook_file: Path, tmp_path: Path) -> None:
     """Refreshing link.xlsx -> analyst.xlsx changes analyst.xlsx, keeps the backup beside it,
     and link.xlsx is still the same link."""
@@ -140,6 +143,7 @@ def test_a_second_command_on_a_locked_file_exits_2_and_changes_nothing(
     assert workbook_file.read_bytes() == original and _names(workbook_file.parent) == ["analyst.xlsx"]
 
 
+@pytest.mark.slow  # whole-file commands, some in fresh processes (5-22 s)
 def test_two_concurrent_refreshes_one_runs_the_other_is_refused(workbook_file: Path) -> None:
     """A refresh caught while writing holds the lock: a second refresh started then exits 2;
     after the first is stopped (SIGTERM) its temporary file and lock are gone and the workbook is
@@ -158,6 +162,7 @@ def test_two_concurrent_refreshes_one_runs_the_other_is_refused(workbook_file: P
     assert _names(workbook_file.parent) == ["analyst.xlsx"]
 
 
+@pytest.mark.slow  # whole-file commands, some in fresh processes (5-22 s)
 def test_a_refresh_killed_mid_write_leaves_the_file_whole_and_the_rerun_cleans_up(
         workbook_file: Path) -> None:
     """kill -9 while the backup is being written: the workbook is byte-identical, the lock file
@@ -194,6 +199,7 @@ def test_stale_temporaries_of_another_workbook_in_use_are_left_alone(tmp_path: P
 # build and snapshot
 
 
+@pytest.mark.slow  # whole-file commands, some in fresh processes (5-22 s)
 def test_build_refuses_to_replace_an_edited_workbook_unless_forced_then_keeps_it(tmp_path: Path) -> None:
     """A build over an untouched earlier build just writes; over a workbook edited since it is
     refused naming the file; with force the edited file is kept as .before-build.xlsx."""
@@ -232,6 +238,7 @@ def test_snapshot_over_its_own_workbook_is_refused(workbook_file: Path,
     assert workbook_file.read_bytes() == original and _names(workbook_file.parent) == ["analyst.xlsx"]
 
 
+@pytest.mark.slow  # whole-file commands, some in fresh processes (5-22 s)
 def test_snapshot_refuses_an_out_file_that_is_not_a_snapshot(
         workbook_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--out naming a workbook of the analyst's (here: a refreshed one) is refused before any

@@ -30,6 +30,9 @@ from xl_negcoke.workbook.files import book_bytes
 from xl_negcoke.workbook.ownership import ARRAY_MEMBER, RECORD_SHEET, fingerprint, read_record
 from xl_negcoke.workbook.refresh import exact_numbers, refresh_bytes
 
+# one pytest-xdist worker runs the whole file, so its module fixtures are made once
+pytestmark = pytest.mark.xdist_group("test_refresh_layout")
+
 TYPES = "4 By type"
 REVENUE_TABLE = "A11:M14"  # '4 By type': the revenue-by-type array (header row, 2 types, Total)
 ROW_SHEETS = ("Contents", "2 Market size", "4 By type", "5 By application", "8 Capacity",
@@ -115,6 +118,7 @@ def test_values_pasted_over_a_table_are_kept_and_reported_as_one_range(
     assert {(r, c): after_again.cell(r, c).value for r, c in pasted} == pasted
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite moves rows and pastes values
 def test_overwrite_edits_puts_the_model_back_over_pasted_values(
         template: bytes, changed_data: Path, reference) -> None:
     """With --overwrite-edits the pasted range is reported as replaced and the table is the
@@ -220,6 +224,7 @@ def test_rows_inserted_above_blocks_move_their_numbers_and_formulas_with_them(
     assert read_record(load_workbook(io.BytesIO(again))).shifts == read_record(after).shifts
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite moves rows and pastes values
 def test_a_column_inserted_before_the_model_moves_every_block_right(
         template: bytes, changed_data: Path, reference) -> None:
     """A column inserted at A of '2 Market size' (openpyxl: formulas not adjusted): every block
@@ -241,6 +246,7 @@ def test_a_column_inserted_before_the_model_moves_every_block_right(
     assert _model_values_follow(result, reference, placement) > 5_000
 
 
+@pytest.mark.slow  # another whole refresh (5-15 s): the fast suite moves rows and pastes values
 def test_an_empty_row_deleted_between_blocks_moves_the_blocks_below_up(
         template: bytes, changed_data: Path, reference) -> None:
     """Row 3 of '5 By application' (empty, under the title) deleted: every block moves up a row
@@ -407,6 +413,7 @@ def layouts(draw: st.DrawFn, gaps: dict[str, list[int]], arrays: list[tuple[str,
     return layout
 
 
+@pytest.mark.slow  # a refresh and check per example (10 s); the fast suite runs the named cases
 def test_random_layout_changes_keep_the_analysts_cells_and_show_the_new_model(
         template: bytes, changed_data: Path, reference, layout_facts) -> None:
     """Inserted or deleted rows and columns, values pasted over a table, a renamed model sheet and
@@ -415,7 +422,8 @@ def test_random_layout_changes_keep_the_analysts_cells_and_show_the_new_model(
     where its block now is."""
     gaps, arrays = layout_facts
 
-    @settings(max_examples=5, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+    @settings(max_examples=8, deadline=None, derandomize=True,
+              phases=[Phase.explicit, Phase.generate],
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(layout=layouts(gaps, arrays))
     def check(layout: Layout) -> None:

@@ -26,7 +26,6 @@ from ooxml_schema import (
     sheet_view_problems,
     unexplained,
     validate_packages,
-    xmllint,
 )
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
@@ -47,8 +46,10 @@ COMMITTED = ROOT / "workbooks" / "negative-coke-outlook-2024-2030"
 PNG = bytes.fromhex(  # a 1x1 red PNG
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415478"
     "9c63f8cfc0000003010100c9fe92ef0000000049454e44ae426082")
-KINDS = ("build.xlsx", "build.xlsm", "recalc.xlsx", "snapshot.xlsx", "refresh-analyst.xlsx",
-         "refresh-libreoffice.xlsx")
+KINDS = ("build.xlsx", "build.xlsm", "recalc.xlsx", "snapshot.xlsx",
+         # a refresh each (one of a file LibreOffice saved): in the full suite
+         pytest.param("refresh-analyst.xlsx", marks=pytest.mark.slow),
+         pytest.param("refresh-libreoffice.xlsx", marks=pytest.mark.slow))
 
 
 def _require(command: str, package: str) -> str:
@@ -97,45 +98,66 @@ def _refresh(path: Path) -> bytes:
     return path.read_bytes()
 
 
+class _Written(dict):
+    """One file of each kind the project writes, by kind. The committed .xlsx and .xlsm are the
+    build's (test_template_files holds them equal to a fresh build); the two refreshed files are
+    made when a test first asks for them (a refresh each, one of a file LibreOffice saved), so the
+    fast suite, which leaves those tests out, does not pay for them."""
+
+    def __init__(self, folder: Path, recalculated: bytes) -> None:
+        super().__init__({
+            "build.xlsx": COMMITTED.with_suffix(".xlsx").read_bytes(),
+            "build.xlsm": (ROOT / "workbooks" / "negcoke_outlook.xlsm").read_bytes(),
+            "recalc.xlsx": recalculated,
+            "snapshot.xlsx": snapshot_bytes(recalculated, "negative-coke-outlook-2024-2030.xlsx",
+                                            dt.date(2024, 6, 30)),
+        })
+        self.folder = folder
+
+    def __missing__(self, kind: str) -> bytes:
+        analyst = _analyst_edits(self["build.xlsx"])
+        if kind == "refresh-analyst.xlsx":
+            (self.folder / "analyst.xlsx").write_bytes(analyst)
+            self[kind] = _refresh(self.folder / "analyst.xlsx")
+        elif kind == "refresh-libreoffice.xlsx":
+            soffice = _require("soffice", "libreoffice-calc-nogui")
+            (self.folder / "lo").mkdir()
+            (self.folder / "lo" / "analyst.xlsx").write_bytes(analyst)
+            subprocess.run([soffice, f"-env:UserInstallation={(self.folder / 'profile').as_uri()}",
+                            "--headless", "--norestore", "--convert-to", "xlsx", "--outdir",
+                            str(self.folder / "saved"), str(self.folder / "lo" / "analyst.xlsx")],
+                           check=True, capture_output=True, timeout=180)
+            self[kind] = _refresh(self.folder / "saved" / "analyst.xlsx")
+        else:
+            raise KeyError(kind)
+        return self[kind]
+
+
 @pytest.fixture(scope="session")
-def written_files(recalculated_template, tmp_path_factory) -> dict[str, bytes]:
-    """One file of each kind the project writes. The committed .xlsx and .xlsm are the build's
-    (test_template_files holds them equal to a fresh build)."""
-    folder = tmp_path_factory.mktemp("written")
+def written_files(recalculated_template, tmp_path_factory) -> _Written:
+    """The files we write, by kind (the refreshed ones made on first use)."""
     recalculated, _report = recalculated_template
-    analyst = _analyst_edits(COMMITTED.with_suffix(".xlsx").read_bytes())
-    (folder / "analyst.xlsx").write_bytes(analyst)
-    files = {
-        "build.xlsx": COMMITTED.with_suffix(".xlsx").read_bytes(),
-        "build.xlsm": (ROOT / "workbooks" / "negcoke_outlook.xlsm").read_bytes(),
-        "recalc.xlsx": recalculated,
-        "snapshot.xlsx": snapshot_bytes(recalculated, "negative-coke-outlook-2024-2030.xlsx",
-                                        dt.date(2024, 6, 30)),
-        "refresh-analyst.xlsx": _refresh(folder / "analyst.xlsx"),
-    }
-    soffice = shutil.which("soffice")
-    if soffice:
-        (folder / "lo").mkdir()
-        (folder / "lo" / "analyst.xlsx").write_bytes(analyst)
-        subprocess.run([soffice, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
-                        "--norestore", "--convert-to", "xlsx", "--outdir", str(folder / "saved"),
-                        str(folder / "lo" / "analyst.xlsx")], check=True, capture_output=True, timeout=180)
-        files["refresh-libreoffice.xlsx"] = _refresh(folder / "saved" / "analyst.xlsx")
-    return files
+    return _Written(tmp_path_factory.mktemp("written"), recalculated)
 
 
-def _written(written_files: dict[str, bytes], kind: str) -> bytes:
-    if kind not in written_files:  # only the LibreOffice one can be missing
-        _require("soffice", "libreoffice-calc-nogui")
-    return written_files[kind]
+class _Findings(dict):
+    """The schema findings of each written file, validated when first asked for; the four files
+    made without a refresh are validated together (one xmllint run per schema)."""
+
+    def __init__(self, written: _Written) -> None:
+        super().__init__()
+        self.written = written
+
+    def __missing__(self, kind: str) -> list[Finding]:
+        kinds = [k for k in dict.keys(self.written) if k not in self] if kind in self.written else []
+        self.update(validate_packages({k: self.written[k] for k in (kinds or [kind])}))
+        return self[kind]
 
 
 @pytest.fixture(scope="session")
-def findings(written_files: dict[str, bytes]) -> dict[str, list[Finding]]:
-    """The schema findings of every written file, from one validation run."""
-    if xmllint() is None:
-        return {}
-    return validate_packages(written_files)
+def findings(written_files: _Written) -> _Findings:
+    """The schema findings of every written file (each file validated once)."""
+    return _Findings(written_files)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,7 +176,7 @@ def test_the_checks_sheet_freezes_its_panes_once() -> None:
 def test_no_sheet_view_selects_a_pane_twice(written_files: dict[str, bytes], kind: str) -> None:
     """Every sheet view of every file we write has at most 4 selections, no pane twice
     (CT_SheetView: one selection per pane)."""
-    assert sheet_view_problems(kind, _written(written_files, kind)) == []
+    assert sheet_view_problems(kind, written_files[kind]) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,7 +189,7 @@ def test_every_part_of_every_file_we_write_is_schema_valid(validator: str, writt
                                                            kind: str) -> None:
     """Each XML part of the file validates against the ECMA-376 transitional schemas, apart from
     the allowlisted false positives."""
-    _written(written_files, kind)
+    written_files[kind]
     assert [str(f) for f in unexplained(findings[kind])] == []
 
 
@@ -177,7 +199,7 @@ def test_files_we_write_keep_openpyxls_calc_id_without_full_calc_on_load(
     """<calcPr calcId="124519"/> and no fullCalcOnLoad: Excel recalculates on open because the
     calcId is older than its engine (see workbook/files.py), LibreOffice and viewers show the
     cached values."""
-    with zipfile.ZipFile(io.BytesIO(_written(written_files, kind))) as archive:
+    with zipfile.ZipFile(io.BytesIO(written_files[kind])) as archive:
         workbook = archive.read("xl/workbook.xml").decode()
     calc, = re.findall(r"<calcPr\b[^>]*>", workbook)
     assert 'calcId="124519"' in calc

@@ -22,6 +22,9 @@ from xl_negcoke.workbook.ownership import RECORD_SHEET
 from xl_negcoke.workbook.snapshot import NOTE_CELL, NUMBERS_NOTE, snapshot_bytes
 from xl_negcoke.workbook.trust import BANNER_CELLS
 
+# one pytest-xdist worker runs the whole file, so its module fixtures are made once
+pytestmark = pytest.mark.xdist_group("test_snapshot")
+
 AS_OF = "2024-06-30"
 REMOVED = (CONF, CACHE, RECORD_SHEET)
 STALE = "snapshot recalculates: a difference means workbooks/ is stale; run `xl-negcoke build`"
@@ -125,6 +128,7 @@ def test_contents_says_what_it_is_a_snapshot_of(snapshot: Path, committed_xlsx: 
     assert ws[numbers_cell(ws)].value == NUMBERS_NOTE
 
 
+@pytest.mark.slow  # another whole recalculation (5 s)
 def test_snapshot_of_a_workbook_without_cached_values_is_refused(template_xlsx: bytes):
     """snapshot_bytes on a workbook never recalculated raises one line pointing at recalc."""
     with pytest.raises(WorkbookError, match=r"formula cells have no cached value .* run xl-negcoke "

@@ -23,6 +23,9 @@ from xl_negcoke.workbook.recalc import recalculate
 from xl_negcoke.workbook.refresh import refresh_bytes
 from xl_negcoke.workbook.summary import SUMMARY, placements
 
+# one pytest-xdist worker runs the whole file, so its module fixtures are made once
+pytestmark = pytest.mark.xdist_group("test_summary")
+
 ROOT = Path(__file__).resolve().parents[1]
 # The committed .xlsx as `build` wrote it just before the Summary sheet existed (commit 09d9da8):
 # a workbook of the previous template, as analysts have them.
@@ -181,6 +184,7 @@ def test_the_checks_list_the_summarys_calls(book: Workbook):
     assert f"{SUMMARY}: no NEGCOKE_* cell typed over" in labels
 
 
+@pytest.mark.slow  # another whole refresh or recalculation (5-7 s)
 def test_the_selected_scenario_moves_s1_and_s2_but_not_the_named_columns(template_xlsx: bytes,
                                                                         values: Workbook):
     """With Scenario = high, S.1's 2030 revenue equals the High column of S.3 (and the base
@@ -258,6 +262,7 @@ def test_the_refreshed_summary_shows_the_workbooks_own_inputs(refreshed_old):
     assert abs(volume / MODEL.value("Global", LAST_YEAR, "volume") - 1) > 0.01
 
 
+@pytest.mark.slow  # another whole refresh or recalculation (5-7 s)
 def test_an_analysts_own_sheet_named_like_the_summary_stops_the_refresh():
     """A sheet of the analyst's called "summary" (Excel ignores case) would be taken for the
     model's: the refresh refuses, naming it, and writes nothing."""

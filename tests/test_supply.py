@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+import suite
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -230,7 +231,7 @@ def test_s6_that_cannot_hold_is_one_line():
     assert "top5_capacity_share_2023" in message and "\n" not in message
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=suite.examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ceiling=st.floats(0.3, 1.0), share=st.floats(0.0, 1.0),
        plant=st.sampled_from([p.plant for p in DATASET.plants if p.anode_share is not None]),
        capacity=st.floats(0.0, 5000.0), growth=st.floats(0.0, 0.6))

@@ -40,6 +40,7 @@ def test_two_builds_are_byte_identical(built: dict[str, bytes], tmp_path: Path) 
     assert again == built
 
 
+@pytest.mark.slow  # a build in a fresh process (14 s)
 @pytest.mark.parametrize("hash_seed", ["1", "2"])
 def test_a_build_in_another_process_equals_the_committed_files(tmp_path: Path, hash_seed: str) -> None:
     """`xl-negcoke build` in a fresh process (another string-hash seed) gives the committed bytes."""

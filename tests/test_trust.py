@@ -28,6 +28,9 @@ from xl_negcoke.workbook.trust import (
     inputs_fingerprint,
 )
 
+# one pytest-xdist worker runs the whole file, so its module fixtures are made once
+pytestmark = pytest.mark.xdist_group("test_trust")
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = load_model()
 TABLES = template_tables(MODEL)
@@ -186,6 +189,7 @@ def tampered(committed_xlsx: Path, tmp_path_factory) -> tuple[Path, dict[str, st
                   "native share formula": f"{share.sheet}!{share_cell}"}
 
 
+@pytest.mark.slow  # another whole check (4-8 s)
 def test_check_names_every_replaced_model_formula(tampered, capsys):
     """check exits 1 and names each replaced cell: the typed 1700, the typed-over table anchor
     and the share formula replaced by another; the native master check is FALSE too."""
@@ -218,6 +222,7 @@ def _with_input(committed_xlsx: Path, folder: Path, scenario: str | None = None,
     return path
 
 
+@pytest.mark.slow  # another whole check (4-8 s)
 def test_check_reports_a_cache_stale_after_a_scenario_change(committed_xlsx, tmp_path, capsys):
     """Scenario set to high without recalculating: check exits 1 naming Cache!B2 (the stamped
     scenario) as a stale cache."""
@@ -243,6 +248,7 @@ def test_check_reports_a_cache_stale_after_an_input_change(committed_xlsx, tmp_p
     assert banner == "Cached: values of the recalculation of 2026-12-02, inputs unchanged"
 
 
+@pytest.mark.slow  # another whole check (4-8 s)
 def test_check_reports_cached_values_of_another_dataset(committed_xlsx, tmp_path, capsys):
     """Against a data folder whose first assumption differs (so its dataset id differs), check
     names Cache!E2 with both dataset ids."""
@@ -261,6 +267,8 @@ def test_check_reports_cached_values_of_another_dataset(committed_xlsx, tmp_path
             "refresh on this file") in out
 
 
+# another whole check each (4-9 s): the fast suite checks the committed .xlsx in test_check
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".xlsx", ".xlsm"])
 def test_check_is_clean_on_both_committed_files(suffix, capsys):
     """Both committed template files: exit 0, no problem line."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import suite
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -611,7 +612,7 @@ ARGUMENTS = st.one_of(CELL_VALUES, st.lists(CELL_VALUES, max_size=3),
                       st.lists(st.lists(CELL_VALUES, min_size=1, max_size=3), max_size=3))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=suite.examples(300), deadline=None)
 @given(st.sampled_from(UDFS), st.lists(ARGUMENTS, min_size=0, max_size=6))
 def test_any_arguments_give_a_value_or_error_text(function, args):
     """Any cell values, ranges or argument counts return a value or error text, never raise."""
