@@ -14,9 +14,9 @@ or repeats a whole refresh or check (3-22 s each) for one more variation of what
 already runs once. A test named on the command line (a file or a test id) runs even when it is
 slow, and `-m` chooses by marker as usual.
 
-Both suites run on every core (pytest-xdist, `-n auto --dist loadgroup` in pyproject.toml); a
-file whose module fixtures cost seconds is one `xdist_group`, so one worker makes them once.
-`-n 0` runs in one process.
+Both suites run on every core (pytest-xdist, `-n auto --dist worksteal` in pyproject.toml): an
+idle worker takes tests from a busy one, so the long refresh tests do not leave a core idle at
+the end. A module fixture is made once per worker that needs it. `-n 0` runs in one process.
 """
 
 from __future__ import annotations

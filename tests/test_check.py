@@ -23,9 +23,6 @@ from xl_negcoke.workbook.recalc import recalculate
 from xl_negcoke.workbook.sheets import assumption_rows
 from xl_negcoke.workbook.summary import SUMMARY, placements
 
-# one pytest-xdist worker runs the whole file, so its module fixtures are made once
-pytestmark = pytest.mark.xdist_group("test_check")
-
 MODEL = load_model()
 INPUT_KEY = "coke_per_anode_t"
 

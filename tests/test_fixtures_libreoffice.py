@@ -34,9 +34,6 @@ from xl_negcoke.workbook.recalc import formula_cells, recalculate
 from xl_negcoke.workbook.refresh import refresh_bytes, refreshed_book
 from xl_negcoke.workbook.snapshot import snapshot_bytes
 
-# one pytest-xdist worker runs the whole file, so its module fixtures are made once
-pytestmark = pytest.mark.xdist_group("test_fixtures_libreoffice")
-
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "libreoffice"
 LIBREOFFICE_DIGITS = 1e-14  # LibreOffice stores 15 significant digits of a number
 # the analyst's edits (scripts/make_fixtures.py makes them in LibreOffice)

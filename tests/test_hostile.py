@@ -24,9 +24,6 @@ from xl_negcoke.model import load_dataset, load_model
 from xl_negcoke.model.dataset import DEFAULT_DATA_DIR
 from xl_negcoke.workbook import FILE_NAMES
 
-# one pytest-xdist worker runs the whole file, so its module fixtures are made once
-pytestmark = pytest.mark.xdist_group("test_hostile")
-
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "workbooks" / "negative-coke-outlook-2024-2030.xlsx"
 VALID_NUMBER = "write digits with a point for decimals and no separators, e.g. 1650, 1.65 or 15%"

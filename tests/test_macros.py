@@ -25,9 +25,6 @@ from xl_negcoke.workbook.refresh import exact_numbers
 from xl_negcoke.workbook.sheets import assumption_rows
 from xl_negcoke.workbook.template import input_cells
 
-# one pytest-xdist worker runs the whole file, so its module fixtures are made once
-pytestmark = pytest.mark.xdist_group("test_macros")
-
 MARKET = "2 Market size"
 
 

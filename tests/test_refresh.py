@@ -46,9 +46,6 @@ from xl_negcoke.workbook.refresh import (
 )
 from xl_negcoke.workbook.sheets import assumption_rows, scenarios_in
 
-# one pytest-xdist worker runs the whole file, so its module fixtures are made once
-pytestmark = pytest.mark.xdist_group("test_refresh")
-
 OLD_COKE, NEW_COKE = 1.5, 1.6
 BAOLAI = "baolai_bio,Baolai Bio,site not stated,China,Petroleum-based,needle coke,"
 CAPACITY_ROW = (f"{BAOLAI}260,260,438.9,", f"{BAOLAI}270,260,438.9,")

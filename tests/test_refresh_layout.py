@@ -30,9 +30,6 @@ from xl_negcoke.workbook.files import book_bytes
 from xl_negcoke.workbook.ownership import ARRAY_MEMBER, RECORD_SHEET, fingerprint, read_record
 from xl_negcoke.workbook.refresh import exact_numbers, refresh_bytes
 
-# one pytest-xdist worker runs the whole file, so its module fixtures are made once
-pytestmark = pytest.mark.xdist_group("test_refresh_layout")
-
 TYPES = "4 By type"
 REVENUE_TABLE = "A11:M14"  # '4 By type': the revenue-by-type array (header row, 2 types, Total)
 ROW_SHEETS = ("Contents", "2 Market size", "4 By type", "5 By application", "8 Capacity",

@@ -33,9 +33,6 @@ from xl_negcoke.model.simulation import (
     clear_simulations,
 )
 
-# one pytest-xdist worker runs the whole file, so its module fixtures are made once
-pytestmark = pytest.mark.xdist_group("test_simulation")
-
 DRAWS = 100_000
 MODEL = load_model()
 FORECAST_YEARS = [year for year in YEARS if year > MODEL.base_year]

@@ -22,9 +22,6 @@ from xl_negcoke.workbook.ownership import RECORD_SHEET
 from xl_negcoke.workbook.snapshot import NOTE_CELL, NUMBERS_NOTE, snapshot_bytes
 from xl_negcoke.workbook.trust import BANNER_CELLS
 
-# one pytest-xdist worker runs the whole file, so its module fixtures are made once
-pytestmark = pytest.mark.xdist_group("test_snapshot")
-
 AS_OF = "2024-06-30"
 REMOVED = (CONF, CACHE, RECORD_SHEET)
 STALE = "snapshot recalculates: a difference means workbooks/ is stale; run `xl-negcoke build`"

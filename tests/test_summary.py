@@ -23,9 +23,6 @@ from xl_negcoke.workbook.recalc import recalculate
 from xl_negcoke.workbook.refresh import refresh_bytes
 from xl_negcoke.workbook.summary import SUMMARY, placements
 
-# one pytest-xdist worker runs the whole file, so its module fixtures are made once
-pytestmark = pytest.mark.xdist_group("test_summary")
-
 ROOT = Path(__file__).resolve().parents[1]
 # The committed .xlsx as `build` wrote it just before the Summary sheet existed (commit 09d9da8):
 # a workbook of the previous template, as analysts have them.
