@@ -22,6 +22,7 @@ from xl_negcoke.workbook.formula import year_column
 from xl_negcoke.workbook.recalc import recalculate
 from xl_negcoke.workbook.sheets import assumption_rows
 from xl_negcoke.workbook.summary import SUMMARY, placements
+from xl_negcoke.workbook.trust import BANNER_CELLS
 
 MODEL = load_model()
 INPUT_KEY = "coke_per_anode_t"
@@ -43,32 +44,29 @@ def test_committed_workbook_is_clean(committed_xlsx: Path):
     assert report.compared > 2000
 
 
-@pytest.fixture(scope="module")
-def edited_input(committed_xlsx: Path, tmp_path_factory) -> tuple[Path, float]:
-    """The committed workbook with coke_per_anode_t raised by a tenth (openpyxl), recalculated;
-    and its 2030 global volume."""
+def test_check_follows_the_workbooks_own_inputs(committed_xlsx: Path, tmp_path: Path, capsys):
+    """coke_per_anode_t raised by a tenth (openpyxl), then `xl-negcoke recalc --as-of`: the 2030
+    global volume is the edited model's (it really moved), the banner names the recalculation,
+    and check is clean, comparing with the model built from the workbook's own inputs.
+    (test_trust: the same edit before the recalc is a stale cache.)"""
     book = load_workbook(committed_xlsx)
     ws = book[ASSUMPTIONS]
     row = assumption_rows(ws)[INPUT_KEY]
     ws.cell(row, 3).value = ws.cell(row, 3).value * 1.1  # the value column, C
-    data, report = recalculate(book_bytes(book))
-    assert report.problems == []
-    path = tmp_path_factory.mktemp("edited") / "edited.xlsx"
-    path.write_bytes(data)
+    path = tmp_path / "edited.xlsx"
+    path.write_bytes(book_bytes(book))
+    assert main(["recalc", str(path), "--as-of", "2026-12-02"]) == 0
+    capsys.readouterr()
     market = template_tables(MODEL)["global.volume"]
-    cell = f"{year_column(LAST_YEAR)}{market.rows['Global']}"
-    return path, load_workbook(path, data_only=True)[market.sheet][cell].value
-
-
-def test_check_follows_the_workbooks_own_inputs(edited_input, capsys):
-    """After an Assumptions value is edited and the workbook recalculated, check is still clean:
-    it compares with the model built from the workbook's inputs, whose numbers really moved."""
-    path, volume_2030 = edited_input
+    values = load_workbook(path, data_only=True)
+    volume_2030 = values[market.sheet][f"{year_column(LAST_YEAR)}{market.rows['Global']}"].value
     default = MODEL.value("Global", LAST_YEAR, "volume")
     frame = MODEL.assumptions().set_index("key")
     edited = load_model(None, {INPUT_KEY: float(frame.loc[INPUT_KEY, "value"]) * 1.1})
     assert abs(volume_2030 / default - 1) > 0.01  # the edit moved the numbers
     assert volume_2030 == pytest.approx(edited.value("Global", LAST_YEAR, "volume"), rel=1e-9)
+    banner = values["2 Market size"][BANNER_CELLS.split(":")[0]].value
+    assert banner == "Cached: values of the recalculation of 2026-12-02, inputs unchanged"
     code, out, err = run_check(path, capsys)
     assert (code, err) == (0, [])
     assert "clean" in out[-1]
