@@ -69,10 +69,11 @@ def facts(simulation):
     found = {}
     for segment, metric in every_series():
         array = simulation.series(segment, metric)
-        ordered = np.sort(array.T, axis=1)  # years x draws, each year's draws in order
         positions = np.array(BAND_PERCENTILES) / 100 * (array.shape[0] - 1)
         below = np.floor(positions).astype(int)
         above = np.minimum(below + 1, array.shape[0] - 1)
+        # years x draws, each year's draws at those ranks as np.sort would place them (NaN last)
+        ordered = np.partition(array.T, sorted({*below, *above}), axis=1)
         weight = positions - below
         bands = ordered[:, below] + (ordered[:, above] - ordered[:, below]) * weight  # years x p
         found[(segment, metric)] = {"shape": array.shape, "writeable": array.flags.writeable,
