@@ -211,6 +211,10 @@ def _model_values_follow(result: bytes, reference, placement, skip=frozenset(), 
     return compared
 
 
+# the blocks of '4 By type' below row 9 (keyed by where the template has them), two rows down
+ROWS_INSERTED_SHIFTS = {TYPES: {"A12": (2, 0), "A41": (2, 0), "A53": (2, 0)}}
+
+
 def _rows_inserted_and_refreshed(template: bytes, changed_data: Path):
     """(refreshed bytes, plan): two rows inserted at row 9 of '4 By type' (between two blocks)
     with references adjusted as Excel does and a note in P12, then a refresh."""
@@ -231,7 +235,7 @@ def test_rows_inserted_above_blocks_move_their_numbers_and_formulas_with_them(
     after = load_workbook(io.BytesIO(result))
     assert after[TYPES]["A13"].value.ref == "A13:M16" and after[TYPES]["P12"].value == "my note"
     assert after[TYPES]["A6"].value == "=A14"  # the size block above points into the moved table
-    assert read_record(after).shifts == {TYPES: {"A12": (2, 0), "A41": (2, 0), "A53": (2, 0)}}
+    assert read_record(after).shifts == ROWS_INSERTED_SHIFTS
 
     def placement(sheet: str, row: int, column: int) -> tuple[int, int]:
         return (row + 2 if sheet == TYPES and row >= 9 else row), column
@@ -247,8 +251,7 @@ def test_a_refresh_after_rows_were_inserted_changes_nothing_the_next_time(
     result, _plan = _rows_inserted_and_refreshed(template, changed_data)
     again, plan2 = _refreshed(result, changed_data)
     assert (plan2.kept_edits, plan2.collisions, len(plan2.changes)) == ([], [], 0)
-    assert read_record(load_workbook(io.BytesIO(again))).shifts == {
-        TYPES: {"A12": (2, 0), "A41": (2, 0), "A53": (2, 0)}}
+    assert read_record(load_workbook(io.BytesIO(again))).shifts == ROWS_INSERTED_SHIFTS
 
 
 @pytest.mark.slow  # another whole refresh (5-15 s): the fast suite moves rows and pastes values
